@@ -1,0 +1,348 @@
+"""The command functions: the only way developments change.
+
+Admin actions, API views, management commands and tasks all call these. Each one takes
+the acting user explicitly, checks their permission, loads the development's stream,
+lets the domain decide the new events, and in one transaction appends them (stating the
+expected version) and updates the read models. Public events are announced only after
+the transaction commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from chronicle.domain import development as domain
+from chronicle.domain.content import Content, changed_fields, content_from_stored
+from chronicle.domain.errors import DomainError, VersionConflict
+from chronicle.domain.events import PUBLIC_EVENT_TYPES, Event
+from chronicle.eventstore import store
+from chronicle.eventstore.store import NewEvent, RecordedEvent
+
+from . import projections
+from .signals import public_events_committed
+
+# Developments get stable ids derived from their slug within this namespace, so an
+# import of the same record twice names the same development.
+NAMESPACE = uuid.UUID("6f1c2a3e-58d7-4c1b-9a57-0c4e7d7a1e10")
+
+ORIGINS = ("admin", "api", "command", "fixture", "task")
+
+
+class NotAllowed(DomainError):
+    """The acting user lacks the permission for this step."""
+
+
+class UnknownDevelopment(DomainError):
+    """No development has this id."""
+
+
+class ConflictError(VersionConflict):
+    """A stale write, with a curator-readable account of what changed meanwhile."""
+
+    def __init__(self, message: str, *, expected: int, actual: int, changes: list[str]) -> None:
+        super().__init__(message, expected=expected, actual=actual)
+        self.changes = changes
+
+
+@dataclass(frozen=True)
+class Outcome:
+    development_id: uuid.UUID
+    version: int
+    events: list[RecordedEvent]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.events)
+
+
+def development_id_for(slug: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, slug)
+
+
+def system_user(username: str):
+    """The named system actor (e.g. "chronicle-import"): may act, can never log in."""
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        username=username, defaults={"is_superuser": True, "is_staff": False, "is_active": True}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+# -- the commands ------------------------------------------------------------------------
+
+
+def draft_development(
+    content: dict[str, Any] | Content,
+    *,
+    actor,
+    slug: str | None = None,
+    origin: str = "admin",
+    correlation_id: uuid.UUID | None = None,
+) -> Outcome:
+    """Record a new development as a draft. Its id derives from its slug."""
+    _require_permission(actor, "draft_development", "draft developments")
+    content = _content(content)
+    slug = slug or _slug_for(content.title)
+    development_id = development_id_for(slug)
+    events = domain.draft(slug, content, actor=_actor_id(actor))
+    with transaction.atomic():
+        if store.current_version(development_id):
+            raise DomainError(f"A development with the address “{slug}” already exists; choose another slug.")
+        return _record(development_id, [], events, actor, origin, correlation_id)
+
+
+def revise_development(development_id, content, *, actor, expected_version: int | None = None, **options) -> Outcome:
+    _require_permission(actor, "draft_development", "revise developments")
+    new_content = _content(content)
+    return _run(
+        development_id,
+        lambda s: domain.revise(s, new_content, actor=_actor_id(actor)),
+        actor,
+        expected_version,
+        **options,
+    )
+
+
+def submit_development(development_id, *, actor, expected_version: int | None = None, **options) -> Outcome:
+    _require_permission(actor, "draft_development", "submit developments for review")
+    return _run(development_id, lambda s: domain.submit(s, actor=_actor_id(actor)), actor, expected_version, **options)
+
+
+def request_changes(development_id, comment: str, *, actor, expected_version: int | None = None, **options) -> Outcome:
+    _require_permission(actor, "review_development", "request changes")
+    return _run(
+        development_id,
+        lambda s: domain.request_changes(s, comment, actor=_actor_id(actor)),
+        actor,
+        expected_version,
+        **options,
+    )
+
+
+def publish_development(development_id, *, actor, expected_version: int | None = None, **options) -> Outcome:
+    _require_permission(actor, "publish_development", "publish developments")
+    return _run(
+        development_id,
+        lambda s: domain.publish(s, actor=_actor_id(actor), four_eyes=_four_eyes(actor)),
+        actor,
+        expected_version,
+        **options,
+    )
+
+
+def publish_correction(development_id, note: str, *, actor, expected_version: int | None = None, **options) -> Outcome:
+    _require_permission(actor, "publish_development", "publish corrections")
+    return _run(
+        development_id,
+        lambda s: domain.publish_correction(s, note, actor=_actor_id(actor), four_eyes=_four_eyes(actor)),
+        actor,
+        expected_version,
+        **options,
+    )
+
+
+def publish_update(development_id, note: str, *, actor, expected_version: int | None = None, **options) -> Outcome:
+    _require_permission(actor, "publish_development", "publish updates")
+    return _run(
+        development_id,
+        lambda s: domain.publish_update(s, note, actor=_actor_id(actor), four_eyes=_four_eyes(actor)),
+        actor,
+        expected_version,
+        **options,
+    )
+
+
+def retract_development(
+    development_id, reason: str, *, actor, expected_version: int | None = None, **options
+) -> Outcome:
+    _require_permission(actor, "retract_development", "retract developments")
+    return _run(
+        development_id, lambda s: domain.retract(s, reason, actor=_actor_id(actor)), actor, expected_version, **options
+    )
+
+
+def schedule_publication(
+    development_id, publish_at: datetime, *, actor, expected_version: int | None = None, **options
+) -> Outcome:
+    _require_permission(actor, "publish_development", "schedule publications")
+    return _run(
+        development_id,
+        lambda s: domain.schedule_publication(s, publish_at, actor=_actor_id(actor), four_eyes=_four_eyes(actor)),
+        actor,
+        expected_version,
+        **options,
+    )
+
+
+def release_scheduled_publications(now: datetime | None = None) -> int:
+    """Publish every development whose scheduled time has come; return how many.
+
+    The publication is recorded in the name of the editor who scheduled it, caused by
+    their scheduling event. Safe to run twice: a released development is no longer due.
+    """
+    from .models import DevelopmentRecord
+
+    now = now or timezone.now()
+    released = 0
+    due = DevelopmentRecord.objects.filter(publish_at__lte=now, workflow="in_review").values_list("id", flat=True)
+    for development_id in list(due):
+        history = store.read_stream(development_id)
+        scheduling = next(e for e in reversed(history) if e.type == "development.publication_scheduled")
+        editor = get_user_model().objects.get(pk=scheduling.metadata["actor"]["id"])
+        try:
+            _run(
+                development_id,
+                lambda s, editor=editor: (
+                    domain.publish(s, actor=_actor_id(editor), four_eyes=False)
+                    if s.publish_at and s.publish_at <= now
+                    else []
+                ),
+                editor,
+                None,
+                origin="task",
+                causation_id=scheduling.event_id,
+            )
+            released += 1
+        except VersionConflict:
+            continue  # changed meanwhile; the next pass sees its new state
+    return released
+
+
+# -- machinery ---------------------------------------------------------------------------
+
+
+def _run(
+    development_id,
+    decide: Callable[[domain.Development], list[Event]],
+    actor,
+    expected_version: int | None,
+    *,
+    origin: str = "admin",
+    correlation_id: uuid.UUID | None = None,
+    causation_id: uuid.UUID | None = None,
+) -> Outcome:
+    development_id = uuid.UUID(str(development_id))
+    with transaction.atomic():
+        history = store.read_stream(development_id)
+        if not history:
+            raise UnknownDevelopment("There is no development with this id.")
+        state = projections.fold(history)
+        if expected_version is not None and expected_version != state.version:
+            raise _conflict(history, expected_version)
+        events = decide(state)
+        return _record(development_id, history, events, actor, origin, correlation_id, causation_id)
+
+
+def _record(
+    development_id: uuid.UUID,
+    history: list[RecordedEvent],
+    events: list[Event],
+    actor,
+    origin: str,
+    correlation_id: uuid.UUID | None,
+    causation_id: uuid.UUID | None = None,
+) -> Outcome:
+    version = history[-1].version if history else 0
+    if not events:
+        return Outcome(development_id, version, [])
+    if origin not in ORIGINS:
+        raise ValueError(f"origin must be one of {ORIGINS}")
+    command_id = uuid.uuid4()
+    metadata = {
+        "actor": {"id": _actor_id(actor), "username": actor.get_username()},
+        "origin": origin,
+        "correlation_id": str(correlation_id or command_id),
+        "causation_id": str(causation_id or command_id),
+    }
+    new_events = [NewEvent(type=event.type, data=event.data()) for event in events]
+    recorded = store.append(development_id, version, new_events, metadata)
+    projections.save(projections.project(history + recorded))
+    projections.advance_checkpoint(recorded[-1].position)
+    public = [event for event in recorded if event.type in PUBLIC_EVENT_TYPES]
+    if public:
+        transaction.on_commit(partial(public_events_committed.send, sender=Outcome, events=public))
+    return Outcome(development_id, recorded[-1].version, recorded)
+
+
+def _conflict(history: list[RecordedEvent], expected_version: int) -> ConflictError:
+    """Describe, for the curator, who changed what since the version they loaded."""
+    changes = []
+    before = None
+    for event in history:
+        content = event.data.get("content")
+        if event.version > expected_version:
+            who = event.metadata["actor"]["username"]
+            when = event.recorded_at.strftime("%Y-%m-%d %H:%M UTC")
+            what = _describe(event, before)
+            changes.append(f"{who} {what} ({when})")
+        if content is not None:
+            before = content_from_stored(content)
+    actual = history[-1].version
+    return ConflictError(
+        "This development was changed by someone else after you opened it: "
+        + "; ".join(changes)
+        + ". Your input was not saved; review their changes and save again.",
+        expected=expected_version,
+        actual=actual,
+        changes=changes,
+    )
+
+
+_DESCRIPTIONS = {
+    "development.submitted": "submitted it for review",
+    "development.changes_requested": "requested changes",
+    "development.publication_scheduled": "scheduled its publication",
+    "development.published": "published it",
+    "development.corrected": "published a correction",
+    "development.updated": "published an update",
+    "development.retracted": "retracted it",
+}
+
+
+def _describe(event: RecordedEvent, before: Content | None) -> str:
+    if event.type == "development.revised":
+        fields = changed_fields(before, content_from_stored(event.data["content"]))
+        return "changed " + ", ".join(fields) if fields else "saved it"
+    return _DESCRIPTIONS.get(event.type, event.type)
+
+
+def _content(content: dict[str, Any] | Content) -> Content:
+    return content if isinstance(content, Content) else Content.from_dict(content)
+
+
+def _slug_for(title: str) -> str:
+    from django.utils.text import slugify
+
+    base = slugify(title)[:80].strip("-") or "development"
+    return f"{base}-{uuid.uuid4().hex[:6]}"
+
+
+def _actor_id(actor) -> str:
+    return str(actor.pk)
+
+
+def _four_eyes(actor) -> bool:
+    # A system actor (an import) publishes what it drafted by design; people never do.
+    return settings.CHRONICLE_FOUR_EYES and not is_system_user(actor)
+
+
+def is_system_user(user) -> bool:
+    return not user.is_staff and not user.has_usable_password()
+
+
+def _require_permission(actor, permission: str, what: str) -> None:
+    if actor is None or not actor.is_active or not actor.has_perm(f"developments.{permission}"):
+        raise NotAllowed(f"You are not allowed to {what}.")

@@ -1,0 +1,23 @@
+import time
+
+from django.core.management.base import BaseCommand
+from tqdm import tqdm
+
+from chronicle.developments import projections
+from chronicle.eventstore.models import Event
+
+
+class Command(BaseCommand):
+    help = "Drop every read model and rebuild it from the event log."
+
+    def handle(self, *args, **options):
+        total = Event.objects.count()
+        started = time.perf_counter()
+        with tqdm(total=total, unit="event", file=self.stderr, disable=None) as bar:
+            developments, events = projections.rebuild(on_progress=bar.update)
+        elapsed = time.perf_counter() - started
+        rate = events / elapsed if elapsed else 0
+        self.stdout.write(
+            f"Rebuilt read models for {developments} developments from {events} events "
+            f"in {elapsed:.1f} s ({rate:,.0f} events/s)."
+        )

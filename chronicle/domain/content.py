@@ -1,0 +1,340 @@
+"""What a development says: its facts, as one immutable value.
+
+`Content.from_dict` is the only way in from outside (admin forms, API, imports); it checks
+every field and reports all problems at once, so a curator can fix them in one go.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlsplit
+
+import pycountry
+
+from . import edtf
+from .errors import InvalidContent, InvalidDate
+from .vocabulary import KINDS, STAGES, TOPICS
+
+MAX_TITLE = 300
+MAX_SUMMARY = 5000
+MAX_SHORT_TEXT = 300
+MAX_LONG_TEXT = 2000
+MAX_ITEMS = 100
+
+_PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Characters that are never legitimate in plain text and break XML feeds.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def is_country(code: str) -> bool:
+    return isinstance(code, str) and len(code) == 2 and pycountry.countries.get(alpha_2=code) is not None
+
+
+def country_name(code: str) -> str:
+    country = pycountry.countries.get(alpha_2=code)
+    return getattr(country, "common_name", None) or country.name if country else code
+
+
+def is_currency(code: str) -> bool:
+    return isinstance(code, str) and len(code) == 3 and pycountry.currencies.get(alpha_3=code) is not None
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Amount:
+    value: str
+    measures: str
+    currency: str = ""
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str
+    country: str
+    lat: float | None = None
+    lon: float | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    title: str
+    publisher: str = ""
+    author: str = ""
+    url: str = ""
+    published: str = ""
+    accessed: str = ""
+    locator: str = ""
+    quote: str = ""
+
+
+@dataclass(frozen=True)
+class Content:
+    title: str
+    kind: str
+    date: str
+    countries: tuple[str, ...]
+    topics: tuple[str, ...]
+    summary: str = ""
+    stage: str = ""
+    actors: tuple[Actor, ...] = ()
+    amounts: tuple[Amount, ...] = ()
+    places: tuple[Place, ...] = ()
+    sources: tuple[Source, ...] = field(default=())
+
+    @property
+    def edtf(self) -> edtf.EdtfDate:
+        return edtf.parse(self.date)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; `from_dict(c.to_dict()) == c`."""
+        data = asdict(self)
+        for key in ("countries", "topics"):
+            data[key] = list(data[key])
+        for key in ("actors", "amounts", "places", "sources"):
+            data[key] = [_without_empty(item) for item in data[key]]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Content:
+        """Validate and normalise `data`; raise InvalidContent listing every problem."""
+        return _ContentReader(data).read()
+
+
+def _without_empty(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in item.items() if value not in ("", None)}
+
+
+class _ContentReader:
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data if isinstance(data, dict) else {}
+        self.errors: dict[str, list[str]] = {}
+
+    def error(self, field_name: str, message: str) -> None:
+        self.errors.setdefault(field_name, []).append(message)
+
+    def read(self) -> Content:
+        if not isinstance(self.data, dict) or not self.data:
+            raise InvalidContent({"content": ["No content was given."]})
+        unknown = set(self.data) - set(Content.__dataclass_fields__)
+        for name in sorted(unknown):
+            self.error(name, "is not a field of a development.")
+        title = self.text("title", MAX_TITLE, required=True)
+        summary = self.text("summary", MAX_SUMMARY)
+        kind = self.choice("kind", KINDS, required=True)
+        stage = self.choice("stage", STAGES)
+        date = self.date()
+        countries = self.codes("countries", is_country, "is not an ISO 3166-1 alpha-2 country code")
+        topics = self.slugs("topics")
+        actors = tuple(self.items("actors", self.actor))
+        amounts = tuple(self.items("amounts", self.amount))
+        places = tuple(self.items("places", self.place))
+        sources = tuple(self.items("sources", self.source))
+        if self.errors:
+            raise InvalidContent(self.errors)
+        return Content(
+            title=title,
+            summary=summary,
+            kind=kind,
+            stage=stage,
+            date=date,
+            countries=countries,
+            topics=topics,
+            actors=actors,
+            amounts=amounts,
+            places=places,
+            sources=sources,
+        )
+
+    # -- scalar fields -------------------------------------------------------------------
+
+    def text(self, name: str, limit: int, *, required: bool = False, source: Any = None, label: str = "") -> str:
+        container = self.data if source is None else source
+        label = label or name
+        value = container.get(name, "") if isinstance(container, dict) else ""
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            self.error(label, "must be text.")
+            return ""
+        value = _CONTROL.sub("", value).strip()
+        if required and not value:
+            self.error(label, "is required.")
+        elif len(value) > limit:
+            self.error(label, f"is {len(value)} characters long; the limit is {limit}.")
+        return value
+
+    def choice(self, name: str, terms: dict[str, Any], *, required: bool = False) -> str:
+        value = self.data.get(name) or ""
+        if not value:
+            if required:
+                self.error(name, f"is required; choose one of: {', '.join(terms)}.")
+            return ""
+        if value not in terms:
+            self.error(name, f"“{value}” is not one of: {', '.join(terms)}.")
+        return value
+
+    def date(self) -> str:
+        value = self.data.get("date")
+        try:
+            return edtf.parse(value if isinstance(value, str) else "").text
+        except InvalidDate as error:
+            self.error("date", error.message)
+            return ""
+
+    def codes(self, name: str, check: Any, problem: str) -> tuple[str, ...]:
+        values = self.data.get(name) or []
+        if isinstance(values, str) or not isinstance(values, (list, tuple)):
+            self.error(name, "must be a list.")
+            return ()
+        if not values:
+            self.error(name, "needs at least one entry.")
+        result: list[str] = []
+        for value in values:
+            code = value.strip().upper() if isinstance(value, str) else value
+            if not check(code):
+                self.error(name, f"“{value}” {problem}.")
+            elif code not in result:
+                result.append(code)
+        return tuple(result)
+
+    def slugs(self, name: str) -> tuple[str, ...]:
+        values = self.data.get(name) or []
+        if isinstance(values, str) or not isinstance(values, (list, tuple)):
+            self.error(name, "must be a list.")
+            return ()
+        if not values:
+            self.error(name, "needs at least one topic.")
+        result: list[str] = []
+        for value in values:
+            if value not in TOPICS:
+                self.error(name, f"“{value}” is not a known topic.")
+            elif value not in result:
+                result.append(value)
+        return tuple(result)
+
+    # -- repeated records ----------------------------------------------------------------
+
+    def items(self, name: str, read_one: Any) -> list[Any]:
+        values = self.data.get(name) or []
+        if not isinstance(values, (list, tuple)):
+            self.error(name, "must be a list.")
+            return []
+        if len(values) > MAX_ITEMS:
+            self.error(name, f"has {len(values)} entries; the limit is {MAX_ITEMS}.")
+            return []
+        result = []
+        for index, value in enumerate(values, start=1):
+            label = f"{name}[{index}]"
+            if not isinstance(value, dict):
+                self.error(label, "must be an object.")
+                continue
+            item = read_one(value, label)
+            if item is not None:
+                result.append(item)
+        return result
+
+    def actor(self, value: dict[str, Any], label: str) -> Actor:
+        return Actor(
+            name=self.text("name", MAX_SHORT_TEXT, required=True, source=value, label=f"{label}.name"),
+            role=self.text("role", MAX_SHORT_TEXT, required=True, source=value, label=f"{label}.role"),
+        )
+
+    def amount(self, value: dict[str, Any], label: str) -> Amount:
+        raw = value.get("value")
+        number = ""
+        try:
+            parsed = Decimal(str(raw).strip())
+            if not parsed.is_finite():
+                raise InvalidOperation
+            number = str(raw).strip()
+        except (InvalidOperation, ValueError):
+            self.error(f"{label}.value", f"“{raw}” is not a number.")
+        currency = (value.get("currency") or "").strip().upper()
+        unit = self.text("unit", 40, source=value, label=f"{label}.unit")
+        if currency and unit:
+            self.error(label, "give a currency or a unit, not both.")
+        elif not currency and not unit:
+            self.error(label, "needs a currency (ISO 4217, e.g. USD) or a unit (e.g. Gbit/s).")
+        elif currency and not is_currency(currency):
+            self.error(f"{label}.currency", f"“{currency}” is not an ISO 4217 currency code.")
+        measures = self.text("measures", MAX_SHORT_TEXT, required=True, source=value, label=f"{label}.measures")
+        return Amount(value=number, currency=currency, unit=unit, measures=measures)
+
+    def place(self, value: dict[str, Any], label: str) -> Place:
+        name = self.text("name", MAX_SHORT_TEXT, required=True, source=value, label=f"{label}.name")
+        country = (value.get("country") or "").strip().upper()
+        if not is_country(country):
+            self.error(f"{label}.country", f"“{value.get('country')}” is not an ISO 3166-1 alpha-2 code.")
+        lat, lon = value.get("lat"), value.get("lon")
+        if (lat is None) != (lon is None):
+            self.error(label, "give both latitude and longitude, or neither.")
+            return Place(name, country)
+        if lat is not None:
+            try:
+                lat, lon = float(lat), float(lon)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                self.error(label, "latitude and longitude must be numbers.")
+                return Place(name, country)
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                self.error(label, "latitude must be within ±90 and longitude within ±180.")
+        return Place(name, country, lat, lon)
+
+    def source(self, value: dict[str, Any], label: str) -> Source:
+        def text(name: str, limit: int = MAX_SHORT_TEXT, required: bool = False) -> str:
+            return self.text(name, limit, required=required, source=value, label=f"{label}.{name}")
+
+        source = Source(
+            title=text("title", required=True),
+            publisher=text("publisher"),
+            author=text("author"),
+            url=text("url", MAX_LONG_TEXT),
+            published=text("published", 10),
+            accessed=text("accessed", 10),
+            locator=text("locator"),
+            quote=text("quote", MAX_LONG_TEXT),
+        )
+        if not source.publisher and not source.author:
+            self.error(label, "needs a publisher or an author.")
+        if source.url:
+            parts = urlsplit(source.url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                self.error(f"{label}.url", f"“{source.url}” is not an http(s) address.")
+        if source.published and not _PARTIAL_DATE.match(source.published):
+            self.error(f"{label}.published", "use YYYY, YYYY-MM or YYYY-MM-DD.")
+        if source.accessed and not _FULL_DATE.match(source.accessed):
+            self.error(f"{label}.accessed", "use YYYY-MM-DD.")
+        return source
+
+
+def content_from_stored(data: dict[str, Any]) -> Content:
+    """Rebuild Content from an event's data, which was validated when it was recorded."""
+    return Content(
+        title=data["title"],
+        summary=data.get("summary", ""),
+        kind=data["kind"],
+        stage=data.get("stage", ""),
+        date=data["date"],
+        countries=tuple(data["countries"]),
+        topics=tuple(data["topics"]),
+        actors=tuple(Actor(**item) for item in data.get("actors", [])),
+        amounts=tuple(Amount(**item) for item in data.get("amounts", [])),
+        places=tuple(Place(**item) for item in data.get("places", [])),
+        sources=tuple(Source(**item) for item in data.get("sources", [])),
+    )
+
+
+def changed_fields(before: Content | None, after: Content) -> list[str]:
+    """Names of the fields that differ, in field order."""
+    if before is None:
+        return [name for name in Content.__dataclass_fields__ if getattr(after, name)]
+    return [name for name in Content.__dataclass_fields__ if getattr(before, name) != getattr(after, name)]

@@ -1,0 +1,122 @@
+"""The subset of EDTF (ISO 8601-2, levels 0 and 1) that Chronicle accepts.
+
+    2005            a year                  2010-03       a month
+    1992-01-20      a day                   2021~ 2021?   approximate / uncertain (% = both)
+    201X 2021-XX    unspecified digits      2021-06-01/2021-06-04   an interval
+    ../2021 2021/.. open-ended interval     /2021 2021/   interval with an unknown end
+
+A date is stored exactly as entered; `parse` derives the earliest and latest calendar days
+it can mean, which is what filtering and ordering use.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from .errors import InvalidDate
+
+EARLIEST = date(1, 1, 1)
+LATEST = date(9999, 12, 31)
+
+_DATE = re.compile(r"^(?P<year>\d{2}[\dX]{2})(?:-(?P<month>\d{2}|XX)(?:-(?P<day>\d{2}|XX))?)?(?P<qualifier>[~?%])?$")
+
+
+@dataclass(frozen=True)
+class EdtfDate:
+    text: str
+    earliest: date
+    latest: date
+    approximate: bool = False
+    uncertain: bool = False
+
+    @property
+    def is_interval(self) -> bool:
+        return "/" in self.text
+
+
+def parse(text: str) -> EdtfDate:
+    """Parse `text`; raise InvalidDate with a curator-readable message if it is not valid."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidDate("A date is required, e.g. 2021, 2021-06 or 2021-06-04.")
+    if text != text.strip():
+        raise InvalidDate(f"“{text}” has spaces around it; enter the date alone.")
+    if "/" in text:
+        return _parse_interval(text)
+    earliest, latest, approximate, uncertain = _parse_single(text, text)
+    return EdtfDate(text, earliest, latest, approximate, uncertain)
+
+
+def is_valid(text: str) -> bool:
+    try:
+        parse(text)
+    except InvalidDate:
+        return False
+    return True
+
+
+def _parse_interval(text: str) -> EdtfDate:
+    start_text, _, end_text = text.partition("/")
+    if "/" in end_text:
+        raise InvalidDate(f"“{text}” has more than one “/”; an interval is START/END.")
+    if start_text in ("", "..") and end_text in ("", ".."):
+        raise InvalidDate(f"“{text}” has neither a start nor an end.")
+    approximate = uncertain = False
+    earliest, latest = EARLIEST, LATEST
+    if start_text not in ("", ".."):
+        earliest, _, start_approx, start_uncertain = _parse_single(start_text, text)
+        approximate |= start_approx
+        uncertain |= start_uncertain
+    if end_text not in ("", ".."):
+        _, latest, end_approx, end_uncertain = _parse_single(end_text, text)
+        approximate |= end_approx
+        uncertain |= end_uncertain
+    if earliest > latest:
+        raise InvalidDate(f"“{text}” ends before it starts.")
+    return EdtfDate(text, earliest, latest, approximate, uncertain)
+
+
+def _parse_single(part: str, whole: str) -> tuple[date, date, bool, bool]:
+    match = _DATE.match(part)
+    if not match:
+        raise InvalidDate(
+            f"“{whole}” is not a date Chronicle understands; use YYYY, YYYY-MM or YYYY-MM-DD, "
+            "optionally followed by ~ (approximate) or ? (uncertain), or an interval START/END."
+        )
+    year, month, day, qualifier = match.group("year", "month", "day", "qualifier")
+    if "X" in year and month is not None:
+        raise InvalidDate(f"“{whole}”: a year with unspecified digits cannot have a month.")
+    if month == "XX" and day not in (None, "XX"):
+        raise InvalidDate(f"“{whole}”: an unspecified month cannot have a specific day.")
+    if "X" in year:
+        if re.fullmatch(r"\d+X+", year) is None:
+            raise InvalidDate(f"“{whole}”: only the last digits of a year can be unspecified (X).")
+        first_year = max(int(year.replace("X", "0")), 1)
+        last_year = int(year.replace("X", "9"))
+        return date(first_year, 1, 1), date(last_year, 12, 31), *_qualifiers(qualifier)
+    year_number = int(year)
+    if year_number == 0:
+        raise InvalidDate(f"“{whole}”: year 0000 is not supported.")
+    if month is None or month == "XX":
+        return date(year_number, 1, 1), date(year_number, 12, 31), *_qualifiers(qualifier)
+    month_number = int(month)
+    if not 1 <= month_number <= 12:
+        raise InvalidDate(f"“{whole}”: month {month} does not exist.")
+    last_day = calendar.monthrange(year_number, month_number)[1]
+    if day is None or day == "XX":
+        return (
+            date(year_number, month_number, 1),
+            date(year_number, month_number, last_day),
+            *_qualifiers(qualifier),
+        )
+    day_number = int(day)
+    if not 1 <= day_number <= last_day:
+        raise InvalidDate(f"“{whole}”: day {day} does not exist in {year}-{month}.")
+    the_day = date(year_number, month_number, day_number)
+    return the_day, the_day, *_qualifiers(qualifier)
+
+
+def _qualifiers(qualifier: str | None) -> tuple[bool, bool]:
+    return qualifier in ("~", "%"), qualifier in ("?", "%")

@@ -1,0 +1,174 @@
+"""Append to and read from the event log.
+
+Appends are serialised with a transaction-level advisory lock on PostgreSQL (SQLite
+serialises writers itself). A writer takes positions only while it holds the lock and
+keeps it until it commits, so a reader of `position > cursor` can never see a position
+become visible after a higher one: the log has no holes behind a reader (DESIGN.md,
+invariant 3). The lock is taken at the last moment, so only the insert and the commit
+are serialised.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from chronicle.domain.errors import VersionConflict
+
+from .models import Event
+
+# Arbitrary constant naming "the event log" among advisory locks ("CHRN").
+APPEND_LOCK_KEY = 0x4348524E
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    type: str
+    data: dict[str, Any]
+    schema_version: int = 1
+    event_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    position: int
+    event_id: uuid.UUID
+    stream_id: uuid.UUID
+    version: int
+    type: str
+    schema_version: int
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    recorded_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Event) -> RecordedEvent:
+        return cls(
+            position=row.position,
+            event_id=row.event_id,
+            stream_id=row.stream_id,
+            version=row.version,
+            type=row.type,
+            schema_version=row.schema_version,
+            data=row.data,
+            metadata=row.metadata,
+            recorded_at=row.recorded_at,
+        )
+
+
+def append(
+    stream_id: uuid.UUID,
+    expected_version: int,
+    events: Sequence[NewEvent],
+    metadata: dict[str, Any],
+) -> list[RecordedEvent]:
+    """Append `events` after version `expected_version` of the stream, or raise VersionConflict.
+
+    Runs in the caller's transaction (or its own), so the caller's read-model updates
+    commit or roll back with the events.
+    """
+    if not events:
+        return []
+    with transaction.atomic():
+        _lock_log()
+        actual = current_version(stream_id)
+        if actual != expected_version:
+            raise VersionConflict(
+                f"This development changed while you were working on it (you had version "
+                f"{expected_version}, it is now at version {actual}).",
+                expected=expected_version,
+                actual=actual,
+            )
+        recorded_at = timezone.now()
+        rows = [
+            Event(
+                event_id=event.event_id,
+                stream_id=stream_id,
+                version=expected_version + offset,
+                type=event.type,
+                schema_version=event.schema_version,
+                data=event.data,
+                metadata=metadata,
+                recorded_at=recorded_at,
+            )
+            for offset, event in enumerate(events, start=1)
+        ]
+        try:
+            with transaction.atomic():
+                Event.objects.bulk_create(rows)
+        except IntegrityError as error:
+            # Only reachable if something bypassed the lock; still never a silent overwrite.
+            raise VersionConflict(
+                "This development changed while you were working on it.",
+                expected=expected_version,
+                actual=current_version(stream_id),
+            ) from error
+    return [RecordedEvent.from_row(row) for row in rows]
+
+
+def _lock_log() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK_KEY])
+
+
+def current_version(stream_id: uuid.UUID) -> int:
+    last = Event.objects.filter(stream_id=stream_id).order_by("-version").values_list("version", flat=True).first()
+    return last or 0
+
+
+def read_stream(stream_id: uuid.UUID, *, recorded_until: datetime | None = None) -> list[RecordedEvent]:
+    """The stream's events in version order; with `recorded_until`, only those recorded by then."""
+    rows = Event.objects.filter(stream_id=stream_id)
+    if recorded_until is not None:
+        rows = rows.filter(recorded_at__lte=recorded_until)
+    return [RecordedEvent.from_row(row) for row in rows.order_by("version")]
+
+
+def read_after(position: int, *, limit: int = 1000, types: Iterable[str] | None = None) -> list[RecordedEvent]:
+    """Up to `limit` events with a position above `position`, in position order. Never skips."""
+    rows = Event.objects.filter(position__gt=position)
+    if types is not None:
+        rows = rows.filter(type__in=list(types))
+    return [RecordedEvent.from_row(row) for row in rows.order_by("position")[:limit]]
+
+
+def iter_all(*, batch_size: int = 5000) -> Iterator[RecordedEvent]:
+    """Every event in position order, in batches, in constant memory."""
+    position = 0
+    while batch := read_after(position, limit=batch_size):
+        yield from batch
+        position = batch[-1].position
+
+
+def last_position() -> int:
+    return Event.objects.order_by("-position").values_list("position", flat=True).first() or 0
+
+
+_COLUMNS = ("position", "event_id", "stream_id", "version", "type", "schema_version", "data", "metadata", "recorded_at")
+
+
+def iter_streams(*, up_to_position: int, chunk_size: int = 5000) -> Iterator[list[RecordedEvent]]:
+    """Each stream's events (in version order), one stream at a time, streamed from the
+    database with a server-side cursor, so memory does not grow with the log."""
+    rows = (
+        Event.objects.filter(position__lte=up_to_position)
+        .order_by("stream_id", "version")
+        .values_list(*_COLUMNS)
+        .iterator(chunk_size=chunk_size)
+    )
+    stream: list[RecordedEvent] = []
+    for row in rows:
+        event = RecordedEvent(*row)
+        if stream and event.stream_id != stream[0].stream_id:
+            yield stream
+            stream = []
+        stream.append(event)
+    if stream:
+        yield stream

@@ -1,0 +1,124 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from chronicle.developments import commands
+from chronicle.developments.models import DevelopmentRecord, PublicDevelopment, PublicRevision
+from chronicle.developments.signals import public_events_committed
+from chronicle.domain.errors import FourEyesViolation, InvalidContent, SourceRequired
+from chronicle.eventstore.models import Event
+from tests.factories import content_data, published_development
+
+pytestmark = pytest.mark.django_db
+
+
+def test_drafting_records_an_event_with_who_where_and_why(curator):
+    outcome = commands.draft_development(content_data(), actor=curator, slug="beltelecom-5g-2021", origin="api")
+    event = Event.objects.get()
+    assert event.stream_id == outcome.development_id
+    assert event.type == "development.drafted"
+    assert event.metadata["actor"] == {"id": str(curator.pk), "username": "cora-curator"}
+    assert event.metadata["origin"] == "api"
+    assert event.metadata["correlation_id"] and event.metadata["causation_id"]
+    record = DevelopmentRecord.objects.get()
+    assert (record.workflow, record.version, record.last_changed_by) == ("draft", 1, "cora-curator")
+    assert not PublicDevelopment.objects.exists()
+
+
+def test_a_malformed_command_appends_nothing(curator):
+    with pytest.raises(InvalidContent) as raised:
+        commands.draft_development(content_data(title="", countries=["XX"], topics=["unknown"]), actor=curator)
+    assert {"title", "countries", "topics"} <= set(raised.value.errors)
+    assert not Event.objects.exists()
+
+
+def test_the_workflow_publishes_into_the_public_read_model(curator, editor):
+    development_id = published_development(curator, editor)
+    public = PublicDevelopment.objects.get(id=development_id)
+    assert public.status == "published"
+    assert sorted(public.country_rows.values_list("code", flat=True)) == ["BY", "CN"]
+    assert list(public.topic_rows.values_list("slug", flat=True)) == ["5g"]
+    assert str(public.date_earliest) == "2021-06-01" and str(public.date_latest) == "2021-06-30"
+    assert DevelopmentRecord.objects.get(id=development_id).workflow == "published"
+
+
+def test_a_curator_cannot_publish(curator):
+    outcome = commands.draft_development(content_data(), actor=curator, slug="x-curator")
+    commands.submit_development(outcome.development_id, actor=curator)
+    with pytest.raises(commands.NotAllowed):
+        commands.publish_development(outcome.development_id, actor=curator)
+
+
+def test_four_eyes_is_enforced_for_an_editor_who_wrote_the_revision(editor):
+    outcome = commands.draft_development(content_data(), actor=editor, slug="own-work")
+    commands.submit_development(outcome.development_id, actor=editor)
+    with pytest.raises(FourEyesViolation):
+        commands.publish_development(outcome.development_id, actor=editor)
+    assert Event.objects.count() == 2
+
+
+def test_publishing_without_a_source_is_refused(curator, editor):
+    outcome = commands.draft_development(content_data(sources=[]), actor=curator, slug="no-source")
+    commands.submit_development(outcome.development_id, actor=curator)
+    with pytest.raises(SourceRequired):
+        commands.publish_development(outcome.development_id, actor=editor)
+
+
+def test_a_stale_save_names_who_changed_what_and_records_nothing(curator, editor):
+    outcome = commands.draft_development(content_data(), actor=curator, slug="contested")
+    commands.revise_development(outcome.development_id, content_data(title="Editor's title"), actor=editor)
+    with pytest.raises(commands.ConflictError) as raised:
+        commands.revise_development(
+            outcome.development_id, content_data(summary="Mine"), actor=curator, expected_version=1
+        )
+    assert "eddie-editor changed title" in raised.value.message
+    assert Event.objects.count() == 2
+
+
+def test_a_correction_keeps_history_and_announces_itself_after_commit(
+    curator, editor, django_capture_on_commit_callbacks
+):
+    development_id = published_development(curator, editor)
+    announced = []
+    public_events_committed.connect(lambda sender, events, **kw: announced.extend(events), weak=False)
+    try:
+        commands.revise_development(development_id, content_data(title="Corrected title"), actor=curator)
+        commands.submit_development(development_id, actor=curator)
+        with django_capture_on_commit_callbacks(execute=True):
+            commands.publish_correction(development_id, "The title was wrong.", actor=editor)
+    finally:
+        public_events_committed.receivers.clear()
+    assert [e.type for e in announced] == ["development.corrected"]
+    public = PublicDevelopment.objects.get(id=development_id)
+    assert public.title == "Corrected title"
+    revisions = list(PublicRevision.objects.filter(development=public).values_list("kind", "note"))
+    assert revisions == [("published", ""), ("corrected", "The title was wrong.")]
+
+
+def test_a_retracted_development_stays_as_a_tombstone(curator, editor):
+    development_id = published_development(curator, editor)
+    commands.retract_development(development_id, "Duplicate of another entry", actor=editor)
+    public = PublicDevelopment.objects.get(id=development_id)
+    assert (public.status, public.retraction_reason) == ("retracted", "Duplicate of another entry")
+
+
+def test_scheduled_publication_is_released_when_due_and_only_once(curator, editor):
+    outcome = commands.draft_development(content_data(), actor=curator, slug="embargoed")
+    commands.submit_development(outcome.development_id, actor=curator)
+    publish_at = timezone.now() + timedelta(hours=1)
+    commands.schedule_publication(outcome.development_id, publish_at, actor=editor)
+    assert commands.release_scheduled_publications(now=timezone.now()) == 0
+    assert commands.release_scheduled_publications(now=publish_at) == 1
+    assert commands.release_scheduled_publications(now=publish_at) == 0
+    published = Event.objects.get(type="development.published")
+    scheduled = Event.objects.get(type="development.publication_scheduled")
+    assert published.metadata["actor"]["username"] == "eddie-editor"
+    assert published.metadata["causation_id"] == str(scheduled.event_id)
+    assert PublicDevelopment.objects.filter(id=outcome.development_id).exists()
+
+
+def test_the_same_slug_cannot_be_drafted_twice(curator):
+    commands.draft_development(content_data(), actor=curator, slug="only-once")
+    with pytest.raises(commands.DomainError, match="already exists"):
+        commands.draft_development(content_data(), actor=curator, slug="only-once")

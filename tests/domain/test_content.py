@@ -1,0 +1,61 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chronicle.domain.content import Content
+from chronicle.domain.errors import InvalidContent
+from tests.factories import content_data
+
+
+def errors_for(**overrides):
+    with pytest.raises(InvalidContent) as raised:
+        Content.from_dict(content_data(**overrides))
+    return raised.value.errors
+
+
+def test_valid_content_round_trips_through_its_stored_form():
+    content = Content.from_dict(content_data())
+    assert Content.from_dict(content.to_dict()) == content
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"title": "  "}, "title", "is required"),
+        ({"countries": ["XX"]}, "countries", "“XX” is not an ISO 3166-1"),
+        ({"countries": []}, "countries", "at least one"),
+        ({"topics": ["weather"]}, "topics", "“weather” is not a known topic"),
+        ({"kind": "party"}, "kind", "“party” is not one of"),
+        ({"date": "2021-13"}, "date", "month 13 does not exist"),
+        ({"amounts": [{"value": "lots", "currency": "USD", "measures": "x"}]}, "amounts[1].value", "not a number"),
+        ({"amounts": [{"value": "1", "currency": "XYZ", "measures": "x"}]}, "amounts[1].currency", "ISO 4217"),
+        ({"sources": [{"title": "t", "publisher": "p", "url": "javascript:alert(1)"}]}, "sources[1].url", "http"),
+        ({"sources": [{"title": "t"}]}, "sources[1]", "publisher or an author"),
+        ({"places": [{"name": "Minsk", "country": "BY", "lat": 91, "lon": 0}]}, "places[1]", "latitude"),
+        ({"title": "x" * 301}, "title", "limit is 300"),
+    ],
+)
+def test_each_bad_field_gets_a_message_a_curator_understands(overrides, field, message):
+    errors = errors_for(**overrides)
+    assert any(message in text for text in errors[field]), errors
+
+
+def test_all_problems_are_reported_at_once():
+    errors = errors_for(title="", countries=["ZZ"], topics=["nope"], date="soon")
+    assert {"title", "countries", "topics", "date"} <= set(errors)
+
+
+def test_country_codes_are_normalised_and_deduplicated():
+    content = Content.from_dict(content_data(countries=["by", "BY", "cn"]))
+    assert content.countries == ("BY", "CN")
+
+
+@given(st.text(max_size=200))
+def test_any_title_is_stored_as_text_without_control_characters(title):
+    try:
+        content = Content.from_dict(content_data(title=title))
+    except InvalidContent as error:
+        assert set(error.errors) == {"title"}
+    else:
+        assert "<" not in title or "<" in content.title  # HTML is kept as text, not stripped
+        assert not any(ord(c) < 32 and c not in "\t\n\r" for c in content.title)

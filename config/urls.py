@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from chronicle import health
 
@@ -7,4 +7,9 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path("api/v1/subscriptions/", include("chronicle.digests.api_urls")),
+    path("api/", include("chronicle.api.urls")),
+    path("feeds/", include("chronicle.feeds.urls")),
+    path("", include("chronicle.digests.urls")),
+    path("", include("chronicle.public.urls")),
 ]

@@ -33,3 +33,68 @@ def second_editor(db, django_user_model):
 @pytest.fixture
 def content():
     return content_data()
+
+
+@pytest.fixture
+def celery_worker(transactional_db, settings, tmp_path):
+    """Start with `celery_worker.start()`; a real worker on Redis sharing the test database.
+
+    The test process sends to the same broker, not eagerly. Pass extra environment with
+    `celery_worker.env.update(...)` before starting.
+    """
+    from config.celery_app import app
+    from tests import services
+
+    services.flush_test_broker()
+    worker = services.CeleryWorker(tmp_path / "worker.log", services.worker_environment())
+    saved = app.conf.broker_url, app.conf.task_always_eager
+    app.conf.broker_url, app.conf.task_always_eager = services.TEST_BROKER_URL, False
+    services.reset_connections(app)
+    yield worker
+    worker.stop()
+    app.conf.broker_url, app.conf.task_always_eager = saved
+    services.reset_connections(app)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless chromium, driven by Playwright (never a downloaded browser)."""
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    from tests import services
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests
+    # make between browser steps are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=services.CHROMIUM, args=services.CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot(request):
+    """screenshot(page, "step-name") saves a PNG under artifacts/screenshots/<test>/."""
+    from tests import services
+
+    folder = services.ARTIFACTS / "screenshots" / request.node.name
+    folder.mkdir(parents=True, exist_ok=True)
+    counter = iter(range(1, 1000))
+
+    def take(page, name: str):
+        path = folder / f"{next(counter):02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

@@ -41,6 +41,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "chronicle.eventstore",
     "chronicle.developments",
+    "chronicle.api",
+    "chronicle.feeds",
+    "chronicle.public",
+    "chronicle.digests",
 ]
 
 MIDDLEWARE = [
@@ -94,6 +98,12 @@ STATIC_ROOT = VAR_DIR / "static"
 # An editor may not publish a revision they wrote (DESIGN.md, "four eyes").
 CHRONICLE_FOUR_EYES = env_bool("CHRONICLE_FOUR_EYES", True)
 FEEDS_ROOT = Path(env("FEEDS_ROOT") or VAR_DIR / "feeds")
+
+# -- Feeds (chronicle.feeds) --------------------------------------------------------------
+
+
+# -- Digests (chronicle.digests) ---------------------------------------------------------
+
 
 # -- Email -------------------------------------------------------------------------------
 

@@ -67,6 +67,8 @@ def database_config(url: str, base_dir: Path) -> dict:
             name.parent.mkdir(parents=True, exist_ok=True)
         config["NAME"] = str(name)
         config["ENGINE"] = "chronicle.eventstore.sqlite"
+        # A file, not memory, so Celery workers started by tests share the test database.
+        config["TEST"] = {"NAME": str(name.with_name(f"test-{name.name}"))}
         # IMMEDIATE makes writers queue for the lock instead of failing with
         # "database is locked" when a read transaction upgrades to a write.
         config["OPTIONS"] = {

@@ -1,0 +1,116 @@
+"""Real services for integration tests: a Celery worker process and a headless browser."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import redis
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_REDIS_DB = int(os.environ.get("CHRONICLE_TEST_REDIS_DB", "9"))
+TEST_BROKER_URL = f"redis://127.0.0.1:6379/{TEST_REDIS_DB}"
+ARTIFACTS = Path(os.environ.get("CHRONICLE_ARTIFACTS", ROOT / "artifacts"))
+
+
+def test_database_url() -> str:
+    """The URL of the database this test runs on, for processes the test starts."""
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings['NAME']}"
+    user = settings["USER"] or "postgres"
+    return f"postgres://{user}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
+
+
+class CeleryWorker:
+    """A real `celery worker` process on Redis, sharing the test database."""
+
+    def __init__(self, log_path: Path, env: dict[str, str]) -> None:
+        self.log_path = log_path
+        self.env = env
+        self.process: subprocess.Popen | None = None
+
+    def start(self, *, beat: bool = False, timeout: float = 30) -> CeleryWorker:
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO"]
+        command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+        if beat:
+            command += ["--beat", "--schedule", str(self.log_path.with_suffix(".schedule"))]
+        self.log = self.log_path.open("a")
+        offset = self.log_path.stat().st_size
+        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.log_path.open() as log:
+                log.seek(offset)
+                if " ready." in log.read():
+                    return self
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise RuntimeError(f"The Celery worker did not start:\n{self.log_path.read_text()}")
+
+    def kill(self) -> None:
+        """Kill the worker at once (SIGKILL), the way a crash or an OOM kill would."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if getattr(self, "log", None):
+            self.log.close()
+
+    def output(self) -> str:
+        return self.log_path.read_text()
+
+
+def worker_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    from django.conf import settings
+
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": test_database_url(),
+            "CELERY_BROKER_URL": TEST_BROKER_URL,
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "CHRONICLE_VAR_DIR": str(settings.VAR_DIR),
+            "FEEDS_ROOT": str(settings.FEEDS_ROOT),
+            "SITE_URL": settings.SITE_URL,
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+def reset_connections(app) -> None:
+    """Drop the app's broker connections so the next send uses the current broker_url."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+
+
+def flush_test_broker() -> None:
+    redis.Redis.from_url(TEST_BROKER_URL).flushdb()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]

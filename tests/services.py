@@ -18,7 +18,7 @@ TEST_BROKER_URL = f"redis://127.0.0.1:6379/{TEST_REDIS_DB}"
 ARTIFACTS = Path(os.environ.get("CHRONICLE_ARTIFACTS", ROOT / "artifacts"))
 
 
-def test_database_url() -> str:
+def shared_database_url() -> str:
     """The URL of the database this test runs on, for processes the test starts."""
     settings = connection.settings_dict
     if connection.vendor == "sqlite":
@@ -80,7 +80,7 @@ def worker_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
-            "DATABASE_URL": test_database_url(),
+            "DATABASE_URL": shared_database_url(),
             "CELERY_BROKER_URL": TEST_BROKER_URL,
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "CHRONICLE_VAR_DIR": str(settings.VAR_DIR),

@@ -1,0 +1,46 @@
+"""DESIGN.md invariant 3: a reader of `position > cursor` never skips an event, even while
+many processes append at once."""
+
+import subprocess
+import sys
+
+import pytest
+
+from chronicle.developments import commands
+from chronicle.eventstore import store
+from chronicle.eventstore.models import Event
+from tests.services import ROOT, shared_database_url, worker_environment
+
+WRITERS = 4
+DEVELOPMENTS_EACH = 40  # two events each
+
+
+@pytest.mark.postgres
+def test_a_tailing_reader_sees_every_event_exactly_once_in_order(transactional_db):
+    names = [f"writer-{n}" for n in range(WRITERS)]
+    for name in names:
+        commands.system_user(name)  # created up front: the writers must not race on it
+    env = worker_environment({"DATABASE_URL": shared_database_url()})
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.eventstore.writer", name, str(DEVELOPMENTS_EACH)],
+            cwd=ROOT,
+            env=env,
+            stderr=subprocess.PIPE,
+        )
+        for name in names
+    ]
+    seen, cursor = [], 0
+    while True:
+        running = any(writer.poll() is None for writer in writers)
+        page = store.read_after(cursor, limit=50)
+        seen += [event.position for event in page]
+        if page:
+            cursor = page[-1].position
+        elif not running:
+            break
+    errors = [writer.stderr.read().decode() for writer in writers if writer.wait() != 0]
+    assert errors == []
+    committed = list(Event.objects.order_by("position").values_list("position", flat=True))
+    assert len(committed) == WRITERS * DEVELOPMENTS_EACH * 2
+    assert seen == committed  # every committed event, once each, in position order

@@ -98,10 +98,11 @@ def draft_development(
     slug = slug or _slug_for(content.title)
     development_id = development_id_for(slug)
     events = domain.draft(slug, content, actor=_actor_id(actor))
-    with transaction.atomic():
-        if store.current_version(development_id):
-            raise DomainError(f"A development with the address “{slug}” already exists; choose another slug.")
-        return _record(development_id, [], events, actor, origin, correlation_id)
+    try:
+        with transaction.atomic():
+            return _record(development_id, [], events, actor, origin, correlation_id)
+    except VersionConflict:
+        raise DomainError(f"A development with the address “{slug}” already exists; choose another slug.") from None
 
 
 def revise_development(development_id, content, *, actor, expected_version: int | None = None, **options) -> Outcome:
@@ -269,9 +270,9 @@ def _record(
     }
     new_events = [NewEvent(type=event.type, data=event.data()) for event in events]
     recorded = store.append(development_id, version, new_events, metadata)
-    projections.save(projections.project(history + recorded))
-    projections.advance_checkpoint(recorded[-1].position)
     public = [event for event in recorded if event.type in PUBLIC_EVENT_TYPES]
+    projections.save(projections.project(history + recorded), new=not history, recorded=recorded)
+    projections.advance_checkpoint(recorded[-1].position)
     if public:
         transaction.on_commit(partial(public_events_committed.send, sender=Outcome, events=public))
     return Outcome(development_id, recorded[-1].version, recorded)

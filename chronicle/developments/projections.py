@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from django.db import transaction
+from django.db import connection, models, transaction
+from psycopg.types.json import Jsonb
 
 from chronicle.domain import development as domain
 from chronicle.domain import edtf
@@ -38,7 +40,6 @@ from .models import (
     PublicStatus,
     PublicTopic,
     RevisionKind,
-    Workflow,
 )
 
 CHECKPOINT = "developments"
@@ -57,12 +58,42 @@ def to_domain(event: RecordedEvent) -> Event:
 
 @dataclass
 class Projection:
-    record: DevelopmentRecord
-    public: PublicDevelopment | None = None
-    countries: list[PublicCountry] = field(default_factory=list)
-    topics: list[PublicTopic] = field(default_factory=list)
-    actors: list[PublicActor] = field(default_factory=list)
-    revisions: list[PublicRevision] = field(default_factory=list)
+    """One development's read-model rows, as plain dicts keyed by field attname.
+
+    The properties give unsaved model instances for callers that want objects (`as_of`);
+    the rebuild writes the dicts directly, which is several times faster.
+    """
+
+    record_row: dict[str, Any]
+    public_row: dict[str, Any] | None = None
+    country_rows: list[dict[str, Any]] = field(default_factory=list)
+    topic_rows: list[dict[str, Any]] = field(default_factory=list)
+    actor_rows: list[dict[str, Any]] = field(default_factory=list)
+    revision_rows: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def record(self) -> DevelopmentRecord:
+        return DevelopmentRecord(**self.record_row)
+
+    @property
+    def public(self) -> PublicDevelopment | None:
+        return PublicDevelopment(**self.public_row) if self.public_row else None
+
+    @property
+    def countries(self) -> list[PublicCountry]:
+        return [PublicCountry(**row) for row in self.country_rows]
+
+    @property
+    def topics(self) -> list[PublicTopic]:
+        return [PublicTopic(**row) for row in self.topic_rows]
+
+    @property
+    def actors(self) -> list[PublicActor]:
+        return [PublicActor(**row) for row in self.actor_rows]
+
+    @property
+    def revisions(self) -> list[PublicRevision]:
+        return [PublicRevision(**row) for row in self.revision_rows]
 
 
 def fold(events: Iterable[RecordedEvent]) -> domain.Development | None:
@@ -72,102 +103,115 @@ def fold(events: Iterable[RecordedEvent]) -> domain.Development | None:
 def project(events: Sequence[RecordedEvent]) -> Projection:
     """The rows of every read model for one development, from its stream in version order."""
     first, last = events[0], events[-1]
+    development_id = first.stream_id
     state: domain.Development | None = None
-    revisions: list[PublicRevision] = []
+    # The stored content dicts are the canonical form; reuse them instead of re-serialising.
+    working_data: dict[str, Any] = {}
+    public_data: dict[str, Any] | None = None
+    revisions: list[dict[str, Any]] = []
     for recorded in events:
         event = to_domain(recorded)
         state = domain.apply(state, event)
-        if type(event) in _REVISION_KINDS:
+        if "content" in recorded.data:
+            working_data = recorded.data["content"]
+        kind = _REVISION_KINDS.get(type(event))
+        if kind is not None:
+            if kind is not RevisionKind.RETRACTED:
+                public_data = working_data
             revisions.append(
-                PublicRevision(
-                    position=recorded.position,
-                    development_id=recorded.stream_id,
-                    version=recorded.version,
-                    kind=_REVISION_KINDS[type(event)],
-                    note=getattr(event, "note", "") or getattr(event, "reason", ""),
-                    content=state.published.to_dict(),
-                    recorded_at=recorded.recorded_at,
-                )
+                {
+                    "position": recorded.position,
+                    "development_id": development_id,
+                    "version": recorded.version,
+                    "kind": kind.value,
+                    "note": getattr(event, "note", "") or getattr(event, "reason", ""),
+                    "content": public_data,
+                    "recorded_at": recorded.recorded_at,
+                }
             )
-    assert state is not None and isinstance(to_domain(first), Drafted)
+    assert state is not None and first.type == Drafted.type
     working = state.content
     span = edtf.parse(working.date)
-    record = DevelopmentRecord(
-        id=first.stream_id,
-        slug=state.slug,
-        version=state.version,
-        workflow=Workflow(state.workflow.value),
-        title=working.title,
-        kind=working.kind,
-        date=working.date,
-        date_earliest=span.earliest,
-        date_latest=span.latest,
-        countries=list(working.countries),
-        topics=list(working.topics),
-        content=working.to_dict(),
-        published_content=state.published.to_dict() if state.published else None,
-        has_pending_revision=state.has_pending_revision,
-        revision_authors=sorted(state.revision_authors),
-        review_comment=state.review_comment,
-        publish_at=state.publish_at,
-        retraction_reason=state.retraction_reason,
-        created_at=first.recorded_at,
-        created_by=first.metadata["actor"]["username"],
-        last_changed_at=last.recorded_at,
-        last_changed_by=last.metadata["actor"]["username"],
-        last_event_type=last.type,
-    )
-    projection = Projection(record=record, revisions=revisions)
+    record = {
+        "id": development_id,
+        "slug": state.slug,
+        "version": state.version,
+        "workflow": state.workflow.value,
+        "title": working.title,
+        "kind": working.kind,
+        "date": working.date,
+        "date_earliest": span.earliest,
+        "date_latest": span.latest,
+        "countries": list(working.countries),
+        "topics": list(working.topics),
+        "content": working_data,
+        "published_content": public_data,
+        "has_pending_revision": state.has_pending_revision,
+        "revision_authors": sorted(state.revision_authors),
+        "review_comment": state.review_comment,
+        "publish_at": state.publish_at,
+        "retraction_reason": state.retraction_reason,
+        "created_at": first.recorded_at,
+        "created_by": first.metadata["actor"]["username"],
+        "last_changed_at": last.recorded_at,
+        "last_changed_by": last.metadata["actor"]["username"],
+        "last_event_type": last.type,
+    }
+    projection = Projection(record_row=record, revision_rows=revisions)
     if state.published is None:
         return projection
     public = state.published
     public_span = edtf.parse(public.date)
-    development = PublicDevelopment(
-        id=first.stream_id,
-        slug=state.slug,
-        status=PublicStatus.RETRACTED if state.workflow is domain.Workflow.RETRACTED else PublicStatus.PUBLISHED,
-        title=public.title,
-        summary=public.summary,
-        kind=public.kind,
-        stage=public.stage,
-        date=public.date,
-        date_earliest=public_span.earliest,
-        date_latest=public_span.latest,
-        content=public.to_dict(),
-        retraction_reason=state.retraction_reason,
-        first_published_at=revisions[0].recorded_at,
-        updated_at=revisions[-1].recorded_at,
-        last_public_position=revisions[-1].position,
-    )
-    projection.public = development
-    projection.countries = [PublicCountry(development_id=development.id, code=code) for code in public.countries]
-    projection.topics = [PublicTopic(development_id=development.id, slug=slug) for slug in public.topics]
-    projection.actors = [
-        PublicActor(development_id=development.id, name=actor.name, role=actor.role)
+    retracted = state.workflow is domain.Workflow.RETRACTED
+    projection.public_row = {
+        "id": development_id,
+        "slug": state.slug,
+        "status": (PublicStatus.RETRACTED if retracted else PublicStatus.PUBLISHED).value,
+        "title": public.title,
+        "summary": public.summary,
+        "kind": public.kind,
+        "stage": public.stage,
+        "date": public.date,
+        "date_earliest": public_span.earliest,
+        "date_latest": public_span.latest,
+        "content": public_data,
+        "retraction_reason": state.retraction_reason,
+        "first_published_at": revisions[0]["recorded_at"],
+        "updated_at": revisions[-1]["recorded_at"],
+        "last_public_position": revisions[-1]["position"],
+    }
+    projection.country_rows = [{"development_id": development_id, "code": code} for code in public.countries]
+    projection.topic_rows = [{"development_id": development_id, "slug": slug} for slug in public.topics]
+    projection.actor_rows = [
+        {"development_id": development_id, "name": actor.name, "role": actor.role}
         for actor in dict.fromkeys(public.actors)
     ]
     return projection
 
 
-def save(projection: Projection) -> None:
-    """Replace one development's rows with `projection` (inline, after a command)."""
-    development_id = projection.record.id
-    PublicDevelopment.objects.filter(id=development_id).delete()
-    projection.record.save()
-    if projection.public is not None:
-        projection.public.save(force_insert=True)
-        _insert_children([projection])
-
-
-def _insert_children(projections: Sequence[Projection]) -> None:
-    PublicCountry.objects.bulk_create([row for p in projections for row in p.countries])
-    PublicTopic.objects.bulk_create([row for p in projections for row in p.topics])
-    PublicActor.objects.bulk_create([row for p in projections for row in p.actors])
-    PublicRevision.objects.bulk_create([row for p in projections for row in p.revisions])
+def save(projection: Projection, *, new: bool, recorded: Sequence[RecordedEvent]) -> None:
+    """Write one development's rows after a command recorded `recorded`, touching only what changed."""
+    projection.record.save(force_insert=new, force_update=not new)
+    new_positions = {event.position for event in recorded}
+    new_revisions = [row for row in projection.revisions if row.position in new_positions]
+    if not new_revisions:
+        return
+    public = projection.public
+    assert public is not None  # a public event always leaves a public version
+    first_publication = len(projection.revision_rows) == len(new_revisions)
+    public.save(force_insert=first_publication, force_update=not first_publication)
+    if not first_publication:
+        for model in (PublicCountry, PublicTopic, PublicActor):
+            model.objects.filter(development_id=public.id).delete()
+    PublicCountry.objects.bulk_create(projection.countries)
+    PublicTopic.objects.bulk_create(projection.topics)
+    PublicActor.objects.bulk_create(projection.actors)
+    PublicRevision.objects.bulk_create(new_revisions)
 
 
 def advance_checkpoint(position: int) -> None:
-    Checkpoint.objects.update_or_create(name=CHECKPOINT, defaults={"position": position})
+    if not Checkpoint.objects.filter(name=CHECKPOINT).update(position=position):
+        Checkpoint.objects.create(name=CHECKPOINT, position=position)
 
 
 def checkpoint() -> int:
@@ -216,11 +260,36 @@ def rebuild(*, batch_size: int = 2000, on_progress=None) -> tuple[int, int]:
 
 
 def _insert_batch(batch: list[Projection]) -> None:
-    if not batch:
+    tables: list[tuple[type[models.Model], list[dict[str, Any]]]] = [
+        (DevelopmentRecord, [p.record_row for p in batch]),
+        (PublicDevelopment, [p.public_row for p in batch if p.public_row]),
+        (PublicCountry, [row for p in batch for row in p.country_rows]),
+        (PublicTopic, [row for p in batch for row in p.topic_rows]),
+        (PublicActor, [row for p in batch for row in p.actor_rows]),
+        (PublicRevision, [row for p in batch for row in p.revision_rows]),
+    ]
+    for model, rows in tables:
+        if rows:
+            _insert_rows(model, rows)
+
+
+def _insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**row) for row in rows])
         return
-    DevelopmentRecord.objects.bulk_create([p.record for p in batch])
-    PublicDevelopment.objects.bulk_create([p.public for p in batch if p.public is not None])
-    _insert_children(batch)
+    # COPY: the rebuild's bottleneck is turning rows into SQL; COPY skips the ORM for that.
+    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.auto_created)]
+    json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    names = [f.attname for f in fields]
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(
+                [Jsonb(row[name]) if name in json_fields and row[name] is not None else row[name] for name in names]
+            )
 
 
 def read_model_snapshot() -> dict[str, list[tuple]]:

@@ -50,7 +50,7 @@ class NothingToSubmit(DomainError):
 class VersionConflict(DomainError):
     """Someone else changed the development since it was loaded; nothing was recorded."""
 
-    def __init__(self, message: str, *, expected: int, actual: int) -> None:
+    def __init__(self, message: str, *, expected: int, actual: int | None) -> None:
         super().__init__(message)
         self.expected = expected
-        self.actual = actual
+        self.actual = actual  # None when the store only knows it is newer

@@ -71,43 +71,38 @@ def append(
     """Append `events` after version `expected_version` of the stream, or raise VersionConflict.
 
     Runs in the caller's transaction (or its own), so the caller's read-model updates
-    commit or roll back with the events.
+    commit or roll back with the events. The unique (stream, version) constraint detects a
+    stale expected version; the caller compares with what it loaded first, which gives
+    the friendlier message in the common case.
     """
     if not events:
         return []
-    with transaction.atomic():
+    rows = [
+        Event(
+            event_id=event.event_id,
+            stream_id=stream_id,
+            version=expected_version + offset,
+            type=event.type,
+            schema_version=event.schema_version,
+            data=event.data,
+            metadata=metadata,
+        )
+        for offset, event in enumerate(events, start=1)
+    ]
+    # No savepoint: a conflict aborts the caller's whole transaction, which is what we want.
+    with transaction.atomic(savepoint=False):
         _lock_log()
-        actual = current_version(stream_id)
-        if actual != expected_version:
-            raise VersionConflict(
-                f"This development changed while you were working on it (you had version "
-                f"{expected_version}, it is now at version {actual}).",
-                expected=expected_version,
-                actual=actual,
-            )
-        recorded_at = timezone.now()
-        rows = [
-            Event(
-                event_id=event.event_id,
-                stream_id=stream_id,
-                version=expected_version + offset,
-                type=event.type,
-                schema_version=event.schema_version,
-                data=event.data,
-                metadata=metadata,
-                recorded_at=recorded_at,
-            )
-            for offset, event in enumerate(events, start=1)
-        ]
+        recorded_at = timezone.now()  # under the lock, so record time follows position
+        for row in rows:
+            row.recorded_at = recorded_at
         try:
-            with transaction.atomic():
-                Event.objects.bulk_create(rows)
+            Event.objects.bulk_create(rows)
         except IntegrityError as error:
-            # Only reachable if something bypassed the lock; still never a silent overwrite.
+            # Version expected_version + 1 exists: someone appended since the caller read the stream.
             raise VersionConflict(
-                "This development changed while you were working on it.",
+                f"This development changed while you were working on it (you had version {expected_version}).",
                 expected=expected_version,
-                actual=current_version(stream_id),
+                actual=None,
             ) from error
     return [RecordedEvent.from_row(row) for row in rows]
 

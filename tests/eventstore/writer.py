@@ -1,6 +1,6 @@
 """A writer process for the concurrency test: drafts and revises developments as fast as it can.
 
-    python -m tests.eventstore.writer NAME COUNT      (DATABASE_URL names the test database)
+python -m tests.eventstore.writer NAME COUNT      (DATABASE_URL names the test database)
 """
 
 import os

@@ -1,0 +1,150 @@
+"""Loading developments from an import file (format: fixtures/README.md).
+
+The whole file is validated first — against the JSON Schema, then by the domain — and a
+file with any bad record loads nothing. Records are then recorded through the command
+functions by the system actor "chronicle-import": drafted, submitted and published, so the
+event log shows where each came from. A record whose development already says the same is
+skipped; one whose content changed is published as an update. There is no partial mode.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from django.conf import settings
+from django.db import transaction
+
+from chronicle.domain.content import Content
+from chronicle.domain.errors import InvalidContent
+from chronicle.eventstore import store
+
+from . import commands, projections
+
+SCHEMA_PATH = settings.BASE_DIR / "fixtures" / "chronicle-import.schema.json"
+IMPORT_ACTOR = "chronicle-import"
+RECORD_FIELDS = ("key",)  # everything else in a record is content
+
+
+@dataclass(frozen=True)
+class RecordError:
+    index: int
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        name = f" ({self.key})" if self.key else ""
+        return f"record {self.index}{name}: {self.message}"
+
+
+class ImportFileInvalid(Exception):
+    def __init__(self, errors: list[RecordError] | list[str]) -> None:
+        self.errors = errors
+        super().__init__(f"{len(errors)} problem(s) in the import file")
+
+
+@dataclass
+class ImportSummary:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.created) + len(self.updated) + len(self.unchanged)
+
+
+@cache
+def schema() -> dict[str, Any]:
+    return json.loads(Path(SCHEMA_PATH).read_text())
+
+
+def read_import_file(path: Path) -> list[tuple[str, Content]]:
+    """Parse and validate a whole import file; raise ImportFileInvalid listing every problem."""
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ImportFileInvalid([f"{path} does not exist."]) from None
+    except UnicodeDecodeError:
+        raise ImportFileInvalid([f"{path} is not UTF-8 text."]) from None
+    except json.JSONDecodeError as error:
+        raise ImportFileInvalid(
+            [f"{path} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}."]
+        ) from None
+
+    validator = jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker())
+    if not isinstance(document, dict) or not isinstance(document.get("developments"), list):
+        raise ImportFileInvalid(['The file must be an object with a "developments" list (see fixtures/README.md).'])
+    errors: list[RecordError] = []
+    for error in validator.iter_errors(document):
+        path_parts = list(error.absolute_path)
+        if len(path_parts) >= 2 and path_parts[0] == "developments" and isinstance(path_parts[1], int):
+            index = path_parts[1]
+            record = document["developments"][index]
+            key = record.get("key", "") if isinstance(record, dict) else ""
+            where = ".".join(str(part) for part in path_parts[2:])
+            errors.append(RecordError(index, str(key), f"{where + ': ' if where else ''}{error.message}"))
+        else:
+            errors.append(RecordError(-1, "", f"{'.'.join(map(str, path_parts)) or 'file'}: {error.message}"))
+
+    records: list[tuple[str, Content]] = []
+    seen: dict[str, int] = {}
+    invalid_indexes = {error.index for error in errors}
+    for index, record in enumerate(document["developments"]):
+        if index in invalid_indexes or not isinstance(record, dict):
+            continue
+        key = record["key"]
+        if key in seen:
+            errors.append(RecordError(index, key, f"the key is already used by record {seen[key]}."))
+            continue
+        seen[key] = index
+        try:
+            content = Content.from_dict({name: value for name, value in record.items() if name not in RECORD_FIELDS})
+        except InvalidContent as error:
+            errors.extend(RecordError(index, key, f"{name}: {' '.join(msgs)}") for name, msgs in error.errors.items())
+            continue
+        records.append((key, content))
+    if errors:
+        raise ImportFileInvalid(sorted(errors, key=lambda e: e.index))
+    return records
+
+
+def load(
+    records: list[tuple[str, Content]], *, source_name: str, on_record: Callable[[], None] | None = None
+) -> ImportSummary:
+    """Record each development through the command functions; idempotent."""
+    actor = commands.system_user(IMPORT_ACTOR)
+    summary = ImportSummary()
+    for key, content in records:
+        with transaction.atomic():
+            outcome = _load_one(key, content, actor, source_name)
+        getattr(summary, outcome).append(key)
+        if on_record:
+            on_record()
+    return summary
+
+
+def _load_one(key: str, content: Content, actor, source_name: str) -> str:
+    development_id = commands.development_id_for(key)
+    options = {"actor": actor, "origin": "fixture"}
+    history = store.read_stream(development_id)
+    if not history:
+        commands.draft_development(content, slug=key, **options)
+        commands.submit_development(development_id, **options)
+        commands.publish_development(development_id, **options)
+        return "created"
+    state = projections.fold(history)
+    if state.published == content and not state.has_pending_revision:
+        return "unchanged"
+    commands.revise_development(development_id, content, **options)
+    commands.submit_development(development_id, **options)
+    if state.published is None:
+        commands.publish_development(development_id, **options)
+    else:
+        commands.publish_update(development_id, f"Updated from the import file {source_name}.", **options)
+    return "updated"

@@ -1,0 +1,38 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from chronicle.developments import importing
+
+
+class Command(BaseCommand):
+    help = (
+        "Load developments from an import file (format: fixtures/README.md). The whole file is "
+        "validated first and a file with any bad record loads nothing (there is no partial mode). "
+        "Idempotent: records the database already holds unchanged append no event."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", type=Path)
+        parser.add_argument("--check", action="store_true", help="validate only; record nothing")
+
+    def handle(self, *args, path: Path, check: bool, **options):
+        try:
+            records = importing.read_import_file(path)
+        except importing.ImportFileInvalid as invalid:
+            for error in invalid.errors:
+                self.stderr.write(f"  {error}")
+            raise CommandError(f"{path}: {len(invalid.errors)} problem(s); nothing was loaded.") from None
+        if check:
+            self.stdout.write(f"{path}: all {len(records)} records are valid.")
+            return
+        with tqdm(total=len(records), unit="record", file=self.stderr, disable=None) as bar:
+            summary = importing.load(records, source_name=path.name, on_record=bar.update)
+        if not summary.created and not summary.updated:
+            self.stdout.write(f"{path}: nothing to do; all {summary.total} developments are already up to date.")
+        else:
+            self.stdout.write(
+                f"{path}: loaded {summary.total} developments — {len(summary.created)} new, "
+                f"{len(summary.updated)} updated, {len(summary.unchanged)} unchanged."
+            )

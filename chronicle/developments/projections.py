@@ -241,8 +241,11 @@ def rebuild(*, batch_size: int = 2000, on_progress=None) -> tuple[int, int]:
     developments = events_seen = 0
     with transaction.atomic():
         store._lock_log()
-        for model in READ_MODELS:
-            model.objects.all().delete()
+        with connection.cursor() as cursor:
+            # Plain DELETEs, children first: the ORM's cascade would load every row into memory,
+            # and TRUNCATE would lock readers out until the rebuild commits.
+            for model in READ_MODELS:
+                cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")  # noqa: S608
         high_water = store.last_position()
         batch: list[Projection] = []
         for stream in store.iter_streams(up_to_position=high_water):

@@ -33,6 +33,9 @@ KINDS: dict[str, Term] = {
         Term("training", "Training", "A training centre, course or educational programme."),
         Term("military-technical", "Military-technical", "Defence-industry cooperation, tests and deliveries."),
         Term("event", "Event", "A forum, exhibition or conference."),
+        Term("programme", "Programme", "A state programme, strategy or initiative with a plan of action."),
+        Term("pilot-project", "Pilot project", "A pilot project or trial of a technology other than a network test."),
+        Term("indicator", "Indicator", "Published figures for a period: trade, investment or performance statistics."),
     ]
 }
 
@@ -71,5 +74,10 @@ TOPICS: dict[str, Term] = {
         Term("digital-economy", "Digital economy", "Digital transformation of the economy and public services."),
         Term("satellite", "Satellite", "Satellite communications and space technology."),
         Term("standards", "Standards", "Standardisation, including ITU work."),
+        Term("diplomacy", "Diplomacy", "Diplomatic relations, treaties, state visits and political dialogue."),
+        Term("investment", "Investment", "Investment flows, loans and credit lines."),
+        Term("transport", "Transport and logistics", "Transport corridors, railways, flights and logistics."),
+        Term("science", "Science and research", "Scientific cooperation, research centres and joint laboratories."),
+        Term("software", "Software", "Software development, operating systems and IT products."),
     ]
 }

@@ -81,33 +81,49 @@ def read_import_file(path: Path) -> list[tuple[str, Content]]:
     if not isinstance(document, dict) or not isinstance(document.get("developments"), list):
         raise ImportFileInvalid(['The file must be an object with a "developments" list (see fixtures/README.md).'])
     errors: list[RecordError] = []
+    # Per record: field -> schema messages. The domain's message for a field is clearer than a
+    # regex mismatch, so where both complain about the same field, the domain's wins.
+    schema_errors: dict[int, dict[str, list[str]]] = {}
     for error in validator.iter_errors(document):
         path_parts = list(error.absolute_path)
         if len(path_parts) >= 2 and path_parts[0] == "developments" and isinstance(path_parts[1], int):
-            index = path_parts[1]
-            record = document["developments"][index]
-            key = record.get("key", "") if isinstance(record, dict) else ""
             where = ".".join(str(part) for part in path_parts[2:])
-            errors.append(RecordError(index, str(key), f"{where + ': ' if where else ''}{error.message}"))
+            message = error.message
+            if error.validator == "pattern":
+                hint = error.schema.get("description", "")
+                message = f"{error.instance!r} is not in the expected form{'; ' + hint if hint else ''}"
+            fields = schema_errors.setdefault(path_parts[1], {})
+            fields.setdefault(str(path_parts[2]) if len(path_parts) > 2 else "", []).append(
+                f"{where + ': ' if where else ''}{message}"
+            )
         else:
             errors.append(RecordError(-1, "", f"{'.'.join(map(str, path_parts)) or 'file'}: {error.message}"))
 
     records: list[tuple[str, Content]] = []
     seen: dict[str, int] = {}
-    invalid_indexes = {error.index for error in errors}
     for index, record in enumerate(document["developments"]):
-        if index in invalid_indexes or not isinstance(record, dict):
+        if not isinstance(record, dict):
+            errors.extend(RecordError(index, "", m) for ms in schema_errors.get(index, {}).values() for m in ms)
             continue
-        key = record["key"]
+        key = str(record.get("key", ""))
+        record_schema_errors = schema_errors.get(index, {})
+        domain_errors: dict[str, list[str]] = {}
+        content = None
+        try:
+            content = Content.from_dict({name: value for name, value in record.items() if name not in RECORD_FIELDS})
+        except InvalidContent as error:
+            domain_errors = error.errors
+        explained = {name.split("[")[0].split(".")[0] for name in domain_errors}
+        for name, messages in record_schema_errors.items():
+            if name not in explained:
+                errors.extend(RecordError(index, key, message) for message in messages)
+        errors.extend(RecordError(index, key, f"{name}: {' '.join(msgs)}") for name, msgs in domain_errors.items())
+        if record_schema_errors or content is None:
+            continue
         if key in seen:
             errors.append(RecordError(index, key, f"the key is already used by record {seen[key]}."))
             continue
         seen[key] = index
-        try:
-            content = Content.from_dict({name: value for name, value in record.items() if name not in RECORD_FIELDS})
-        except InvalidContent as error:
-            errors.extend(RecordError(index, key, f"{name}: {' '.join(msgs)}") for name, msgs in error.errors.items())
-            continue
         records.append((key, content))
     if errors:
         raise ImportFileInvalid(sorted(errors, key=lambda e: e.index))

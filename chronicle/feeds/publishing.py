@@ -81,8 +81,8 @@ def regenerate(path: str) -> bool:
 
 def publish_stale() -> int:
     """Regenerate the feeds that missed a public event since the last pass; return how many."""
-    cursor, _ = FeedsCursor.objects.get_or_create(name=CURSOR)
-    if cursor.position == 0:
+    cursor, new = FeedsCursor.objects.get_or_create(name=CURSOR)
+    if new:
         return publish_all()[0]
     position = latest_public_position()
     revisions = PublicRevision.objects.filter(position__gt=cursor.position, position__lte=position)

@@ -1,1 +1,9 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+app_name = "public"
+urlpatterns = [
+    path("", views.timeline, name="timeline"),
+    path("developments/<slug:slug>/", views.development_page, name="development"),
+]

@@ -110,6 +110,16 @@ FEEDS_ROOT = Path(env("FEEDS_ROOT") or VAR_DIR / "feeds")
 
 # -- Feeds (chronicle.feeds) --------------------------------------------------------------
 
+FEEDS_MAX_ENTRIES = env_int("FEEDS_MAX_ENTRIES", 50)
+if FEEDS_MAX_ENTRIES < 1:
+    raise ImproperlyConfigured(f"FEEDS_MAX_ENTRIES={FEEDS_MAX_ENTRIES} must be at least 1 (entries per feed).")
+# How long readers and proxies may cache a feed file (seconds).
+FEEDS_MAX_AGE = env_int("FEEDS_MAX_AGE", 300)
+# A WebSub hub (e.g. https://pubsubhubbub.appspot.com/) announced in the feeds and pinged
+# when they change; empty for none.
+FEEDS_WEBSUB_HUB = env("FEEDS_WEBSUB_HUB") or ""
+if FEEDS_WEBSUB_HUB and not FEEDS_WEBSUB_HUB.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(f"FEEDS_WEBSUB_HUB={FEEDS_WEBSUB_HUB!r} must be an http(s) URL of a WebSub hub.")
 
 # -- Digests (chronicle.digests) ---------------------------------------------------------
 
@@ -149,6 +159,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "chronicle.developments.tasks.release_scheduled_publications",
         "schedule": 60.0,
     },
+    # Safety nets for feeds: catch up on events whose regeneration was never queued (broker
+    # down), and rewrite everything daily (files whose bytes are unchanged stay untouched).
+    "publish-stale-feeds": {"task": "chronicle.feeds.tasks.publish_stale_feeds", "schedule": 60.0},
+    "publish-all-feeds": {"task": "chronicle.feeds.tasks.publish_all_feeds", "schedule": 24 * 3600.0},
 }
 
 # -- REST framework ----------------------------------------------------------------------

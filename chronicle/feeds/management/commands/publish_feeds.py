@@ -1,0 +1,17 @@
+import time
+
+from django.core.management.base import BaseCommand
+from tqdm import tqdm
+
+from chronicle.feeds import catalog, publishing
+
+
+class Command(BaseCommand):
+    help = "Regenerate every feed file (Atom, RSS, JSON Feed) now."
+
+    def handle(self, *args, **options):
+        started = time.perf_counter()
+        with tqdm(total=len(catalog.every_feed()), unit="feed", file=self.stderr, disable=None) as bar:
+            feeds, changed = publishing.publish_all(on_progress=bar.update)
+        elapsed = time.perf_counter() - started
+        self.stdout.write(f"Published {feeds} feeds ({changed} changed) in {elapsed:.1f} s.")

@@ -1,0 +1,136 @@
+"""The public site: the timeline of published developments and one page per development."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django import forms
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, render
+
+from chronicle.developments.models import PublicCountry, PublicDevelopment, PublicStatus, RevisionKind
+from chronicle.domain.content import country_name, is_country
+from chronicle.domain.vocabulary import KINDS, STAGES, TOPICS
+from chronicle.feeds.catalog import Feed
+
+PAGE_SIZE = 20
+
+_FEED_FORMATS = [("atom", "application/atom+xml", "Atom"), ("rss", "application/rss+xml", "RSS")]
+_FEED_FORMATS += [("json", "application/feed+json", "JSON Feed")]
+
+
+@dataclass(frozen=True)
+class FeedLink:
+    title: str
+    type: str
+    href: str
+    label: str
+
+
+def feed_links(feed: Feed) -> list[FeedLink]:
+    return [
+        FeedLink(f"{feed.title} ({label})", media_type, f"/feeds/{feed.path}.{extension}", label)
+        for extension, media_type, label in _FEED_FORMATS
+    ]
+
+
+class TimelineFilter(forms.Form):
+    country = forms.CharField(required=False, max_length=2)
+    topic = forms.ChoiceField(
+        required=False, choices=[("", "Any topic")] + [(t.slug, t.label) for t in TOPICS.values()]
+    )
+    year = forms.IntegerField(required=False, min_value=1, max_value=9999)
+
+    def clean_country(self) -> str:
+        code = self.cleaned_data["country"].strip().upper()
+        if code and not is_country(code):
+            raise forms.ValidationError("Use a two-letter ISO 3166-1 country code, e.g. by.")
+        return code
+
+
+def timeline(request):
+    form = TimelineFilter(request.GET)
+    developments = PublicDevelopment.objects.filter(status=PublicStatus.PUBLISHED)
+    feeds = feed_links(Feed())
+    if not form.is_valid():
+        developments = developments.none()
+        criteria = {}
+    else:
+        criteria = form.cleaned_data
+    if criteria.get("country"):
+        developments = developments.filter(country_rows__code=criteria["country"])
+        feeds = feed_links(Feed(country=criteria["country"])) + feeds
+    if criteria.get("topic"):
+        developments = developments.filter(topic_rows__slug=criteria["topic"])
+        feeds = feed_links(Feed(topic=criteria["topic"])) + feeds
+    if criteria.get("year"):
+        year = criteria["year"]
+        developments = developments.filter(date_earliest__lte=date(year, 12, 31), date_latest__gte=date(year, 1, 1))
+    page = Paginator(developments.order_by("-date_latest", "-date_earliest", "id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    codes = (
+        PublicCountry.objects.filter(development__status=PublicStatus.PUBLISHED)
+        .values_list("code", flat=True)
+        .order_by()
+        .distinct()
+    )
+    context = {
+        "form": form,
+        "page": page,
+        "rows": [_summary(development) for development in page],
+        "filtered": any(criteria.values()),
+        "heading": _heading(criteria),
+        "countries": sorted(((code.lower(), country_name(code)) for code in codes), key=lambda c: c[1]),
+        "topics": list(TOPICS.values()),
+        "feeds": feeds,
+    }
+    return render(request, "public/timeline.html", context, status=200 if form.is_valid() else 400)
+
+
+def development_page(request, slug: str):
+    development = get_object_or_404(PublicDevelopment, slug=slug)
+    content = development.content
+    revisions = list(development.revisions.order_by("position"))
+    context = {
+        "development": development,
+        "retracted": development.status == PublicStatus.RETRACTED,
+        "retraction": next((r for r in reversed(revisions) if r.kind == RevisionKind.RETRACTED), None),
+        "content": content,
+        "kind": _label(KINDS, content["kind"]),
+        "stage": _label(STAGES, content.get("stage", "")),
+        "countries": [(code.lower(), country_name(code)) for code in content["countries"]],
+        "topics": [(slug, _label(TOPICS, slug)) for slug in content["topics"]],
+        "places": [{**place, "country_name": country_name(place["country"])} for place in content.get("places", [])],
+        "history": revisions,
+        "feeds": feed_links(Feed()),
+    }
+    # A retraction leaves a tombstone: the page says what happened, with 410 Gone so
+    # search engines and link checkers drop the address.
+    status = 410 if context["retracted"] else 200
+    return render(request, "public/development.html", context, status=status)
+
+
+def _summary(development: PublicDevelopment) -> dict:
+    return {
+        "development": development,
+        "kind": _label(KINDS, development.kind),
+        "countries": [country_name(code) for code in development.content["countries"]],
+        "corrected": development.updated_at > development.first_published_at,
+    }
+
+
+def _heading(criteria: dict) -> str:
+    parts = []
+    if criteria.get("country"):
+        parts.append(country_name(criteria["country"]))
+    if criteria.get("topic"):
+        parts.append(TOPICS[criteria["topic"]].label)
+    if criteria.get("year"):
+        parts.append(str(criteria["year"]))
+    return " · ".join(parts)
+
+
+def _label(terms: dict, slug: str) -> str:
+    return terms[slug].label if slug in terms else slug

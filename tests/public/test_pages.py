@@ -1,0 +1,166 @@
+import re
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+
+from chronicle.developments import commands
+from chronicle.public.views import PAGE_SIZE
+from tests.factories import published_development
+from tests.feeds.helpers import revise_and_publish
+
+pytestmark = pytest.mark.django_db
+
+
+def titles(response) -> list[str]:
+    return re.findall(r'<h2><a href="/developments/[^"]+/">([^<]+)</a>', response.content.decode())
+
+
+def autodiscovery(response) -> list[str]:
+    return re.findall(r'<link rel="alternate" type="[^"]+" title="[^"]+" href="([^"]+)">', response.content.decode())
+
+
+@pytest.fixture
+def chronicle(curator, editor):
+    published_development(curator, editor, slug="by-5g", title="Belarus 5G test", date="2021-06")
+    published_development(
+        curator,
+        editor,
+        slug="ru-ai",
+        title="Russia AI memorandum",
+        date="2019-03-14",
+        kind="memorandum",
+        countries=["RU", "CN"],
+        topics=["ai"],
+    )
+    published_development(
+        curator,
+        editor,
+        slug="itu-standards",
+        title="ITU standards meeting",
+        date="2021~",
+        kind="meeting",
+        countries=["CN"],
+        topics=["standards"],
+    )
+
+
+def test_the_timeline_lists_published_developments_by_date_newest_first(client, chronicle):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert titles(response) == ["ITU standards meeting", "Belarus 5G test", "Russia AI memorandum"]
+    assert "<time>2019-03-14</time>" in response.content.decode()
+    assert autodiscovery(response) == ["/feeds/all.atom", "/feeds/all.rss", "/feeds/all.json"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("country=cn", ["ITU standards meeting", "Belarus 5G test", "Russia AI memorandum"]),
+        ("country=RU", ["Russia AI memorandum"]),
+        ("topic=5g", ["Belarus 5G test"]),
+        ("year=2021", ["ITU standards meeting", "Belarus 5G test"]),
+        ("year=2019&topic=ai&country=ru", ["Russia AI memorandum"]),
+        ("year=2020", []),
+    ],
+)
+def test_the_timeline_filters_by_country_topic_and_year(client, chronicle, query, expected):
+    response = client.get(f"/?{query}")
+    assert response.status_code == 200
+    assert titles(response) == expected
+
+
+def test_a_filtered_timeline_announces_its_own_feeds_first(client, chronicle):
+    response = client.get("/?country=by&topic=5g")
+    assert autodiscovery(response)[:6] == [
+        "/feeds/topics/5g.atom",
+        "/feeds/topics/5g.rss",
+        "/feeds/topics/5g.json",
+        "/feeds/countries/by.atom",
+        "/feeds/countries/by.rss",
+        "/feeds/countries/by.json",
+    ]
+    assert "/feeds/all.atom" in autodiscovery(response)
+    assert "<h1>Belarus · 5G</h1>" in response.content.decode()
+
+
+@pytest.mark.parametrize("query", ["country=xx", "topic=nonsense", "year=abc", "country=belarus"])
+def test_bad_filters_are_explained_not_crashed_on(client, chronicle, query):
+    response = client.get(f"/?{query}")
+    assert response.status_code == 400
+    assert 'role="alert"' in response.content.decode()
+    assert titles(response) == []
+
+
+def test_the_timeline_is_paginated_and_keeps_its_filters(client, curator, editor):
+    for number in range(PAGE_SIZE + 2):
+        published_development(curator, editor, slug=f"dev-{number}", title=f"Development {number:02d}")
+    first = client.get("/?topic=5g")
+    assert len(titles(first)) == PAGE_SIZE
+    assert 'href="?topic=5g&amp;page=2" rel="next"' in first.content.decode()
+    second = client.get("/?topic=5g&page=2")
+    assert len(titles(second)) == 2
+    assert set(titles(first)).isdisjoint(titles(second))
+    assert client.get("/?page=999").status_code == 200
+
+
+def test_user_text_is_escaped_everywhere(client, curator, editor):
+    development_id = published_development(
+        curator, editor, slug="hostile", title="<script>alert(1)</script>", summary="<img src=x onerror=alert(2)>"
+    )
+    revise_and_publish(development_id, curator, editor, note="<b>bold</b> claim", date="2021-07")
+    for path in ("/", "/developments/hostile/"):
+        page = client.get(path).content.decode()
+        assert "<script>alert" not in page and "<img src=x" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;b&gt;bold&lt;/b&gt; claim" in client.get("/developments/hostile/").content.decode()
+
+
+def test_the_development_page_shows_its_facts_sources_and_history(client, curator, editor):
+    with time_machine.travel(datetime(2024, 3, 1, 9, tzinfo=UTC), tick=False):
+        development_id = published_development(curator, editor)
+    with time_machine.travel(datetime(2024, 3, 5, 16, 30, tzinfo=UTC), tick=False):
+        revise_and_publish(development_id, curator, editor, note="Stage confirmed.", kind="update", stage="in-force")
+    response = client.get("/developments/beltelecom-5g-2021/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    for fact in (
+        "<dd>2021-06</dd>",
+        "<dd>Network test</dd>",
+        "<dd>In force</dd>",
+        '<a href="/?country=by">Belarus</a>',
+        '<a href="/?country=cn">China</a>',
+        'Huawei <span class="meta">— supplier</span>',
+        '<a href="/?topic=5g">5G</a>',
+        '1.235 Gbit/s <span class="meta">— peak download speed</span>',
+        "Minsk, Belarus",
+        '<a href="https://example.org/report" rel="noopener nofollow">Beltelecom report</a>, Beltelecom',
+    ):
+        assert fact in page
+    history = re.findall(r"<li><strong>(\w+)</strong> <time[^>]*>([^<]+)</time>(?: — ([^<]+))?</li>", page)
+    assert history == [
+        ("Published", "1 March 2024, 09:00 UTC", ""),
+        ("Update", "5 March 2024, 16:30 UTC", "Stage confirmed."),
+    ]
+    assert autodiscovery(response) == ["/feeds/all.atom", "/feeds/all.rss", "/feeds/all.json"]
+
+
+def test_a_retracted_development_leaves_a_tombstone_with_410(client, curator, editor):
+    development_id = published_development(curator, editor)
+    commands.retract_development(development_id, "The report was withdrawn by its publisher.", actor=editor)
+    response = client.get("/developments/beltelecom-5g-2021/")
+    page = response.content.decode()
+    assert response.status_code == 410
+    assert "This development was retracted" in page
+    assert "The report was withdrawn by its publisher." in page
+    assert "Beltelecom report" not in page
+    assert "Beltelecom tests 5G with Huawei" not in titles(client.get("/"))
+
+
+def test_unknown_developments_are_404(client, db):
+    assert client.get("/developments/no-such-thing/").status_code == 404
+
+
+def test_the_pages_need_no_javascript(client, chronicle):
+    for path in ("/", "/developments/by-5g/"):
+        assert "<script" not in client.get(path).content.decode()

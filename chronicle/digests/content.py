@@ -13,9 +13,11 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from uuid import UUID
 
 from django.conf import settings
+from django.template.loader import render_to_string
 
 from chronicle.developments.models import PublicRevision, RevisionKind
 from chronicle.domain.content import country_name
@@ -41,6 +43,15 @@ class NewDevelopment:
     country_codes: frozenset[str]
     topic_slugs: frozenset[str]
 
+    # Each part is rendered once per pass and shared by every digest that shows it.
+    @cached_property
+    def html(self) -> str:
+        return render_to_string("emails/parts/new-development.html", {"item": self})
+
+    @cached_property
+    def text(self) -> str:
+        return render_to_string("emails/parts/new-development.txt", {"item": self})
+
 
 @dataclass(frozen=True)
 class Change:
@@ -52,6 +63,14 @@ class Change:
     title: str
     url: str
     recorded_at: datetime
+
+    @cached_property
+    def html(self) -> str:
+        return render_to_string("emails/parts/change.html", {"change": self})
+
+    @cached_property
+    def text(self) -> str:
+        return render_to_string("emails/parts/change.txt", {"change": self})
 
 
 @dataclass(frozen=True)

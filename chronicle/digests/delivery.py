@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -113,11 +114,7 @@ class TemporaryFailure(Exception):
 def deliver(digest_ids: list[str], *, connection=None) -> Tally:
     """Deliver the given ledger rows that are still due; rows another worker holds are left alone."""
     tally = Tally()
-    rows = list(
-        Digest.objects.filter(id__in=digest_ids, state__in=[DigestState.PENDING, DigestState.SENDING])
-        .select_related("subscriber")
-        .order_by("cutoff_position", "id")
-    )
+    rows = _claim(digest_ids)
     if not rows:
         return tally
     own_connection = connection is None
@@ -133,8 +130,9 @@ def deliver(digest_ids: list[str], *, connection=None) -> Tally:
                 sent_before.update(window.sent_before(r.subscriber_id for r in rows))
             try:
                 _deliver_one(row, window, sent_before.get(row.subscriber_id, set()), connection, tally)
-            except TemporaryFailure:
+            except TemporaryFailure as error:
                 connection.close()
+                _release(rows[index:], error)
                 tally.retry += [str(r.id) for r in rows[index:]]
                 break
     finally:
@@ -143,12 +141,21 @@ def deliver(digest_ids: list[str], *, connection=None) -> Tally:
     return tally
 
 
+def _claim(digest_ids: list[str]) -> list[Digest]:
+    """Claim the rows that are pending or whose claim expired, with their subscribers as
+    they are now; a row claimed by a live worker is not ours."""
+    now = timezone.now()
+    expired = now - timedelta(seconds=settings.DIGEST_LEASE_SECONDS)
+    claim = uuid.uuid4()
+    Digest.objects.filter(id__in=digest_ids).filter(
+        Q(state=DigestState.PENDING) | Q(state=DigestState.SENDING, claimed_at__lt=expired)
+    ).update(state=DigestState.SENDING, claimed_at=now, claim=claim, attempts=F("attempts") + 1)
+    rows = Digest.objects.filter(claim=claim, state=DigestState.SENDING).select_related("subscriber")
+    return list(rows.order_by("cutoff_position", "id"))
+
+
 def _deliver_one(row: Digest, window: Window, sent_before: set, connection, tally: Tally) -> None:
-    if not _claim(row):
-        return
     subscriber = row.subscriber
-    # Fresh state: the subscriber may have left, or a digest may have moved the mark.
-    subscriber.refresh_from_db()
     if subscriber.state != SubscriberState.CONFIRMED:
         _finish(row, DigestState.SKIPPED)
         tally.skipped += 1
@@ -168,11 +175,10 @@ def _deliver_one(row: Digest, window: Window, sent_before: set, connection, tall
             _record_permanent_failure(row, error)
             tally.failed += 1
         else:
-            _release(row, error)
+            _release([row], error)
             tally.retry.append(str(row.id))
         return
     except (smtplib.SMTPException, OSError) as error:
-        _release(row, error)
         raise TemporaryFailure(str(error)) from error
     _finish(row, DigestState.SENT, content)
     tally.sent += 1
@@ -182,21 +188,9 @@ def message_id(row: Digest) -> str:
     return f"<digest.{row.id}@{emails.site_domain()}>"
 
 
-def _claim(row: Digest) -> bool:
-    now = timezone.now()
-    expired = now - timedelta(seconds=settings.DIGEST_LEASE_SECONDS)
-    won = (
-        Digest.objects.filter(id=row.id)
-        .filter(Q(state=DigestState.PENDING) | Q(state=DigestState.SENDING, claimed_at__lt=expired))
-        .update(state=DigestState.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    )
-    row.claimed_at = now
-    return won == 1
-
-
 def _mine(row: Digest):
-    """The row, as long as this worker still holds its claim."""
-    return Digest.objects.filter(id=row.id, state=DigestState.SENDING, claimed_at=row.claimed_at)
+    """The row, as long as this worker's claim on it stands."""
+    return Digest.objects.filter(id=row.id, state=DigestState.SENDING, claim=row.claim)
 
 
 def _finish(row: Digest, state: str, content: DigestContent | None = None) -> None:
@@ -237,8 +231,10 @@ def _is_permanent(error: smtplib.SMTPException) -> bool:
     return 500 <= getattr(error, "smtp_code", 0) < 600
 
 
-def _release(row: Digest, error: Exception) -> None:
-    _mine(row).update(state=DigestState.PENDING, last_error=f"Temporary failure: {error}"[:2000])
+def _release(rows: list[Digest], error: Exception) -> None:
+    Digest.objects.filter(id__in=[row.id for row in rows], state=DigestState.SENDING, claim=rows[0].claim).update(
+        state=DigestState.PENDING, last_error=f"Temporary failure: {error}"[:2000]
+    )
 
 
 def _record_permanent_failure(row: Digest, error: Exception) -> None:

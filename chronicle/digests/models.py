@@ -70,8 +70,8 @@ FINISHED_STATES = (DigestState.SENT, DigestState.NOTHING_NEW, DigestState.SKIPPE
 class Digest(models.Model):
     """The ledger: one row per subscriber and period, the unit that is sent exactly once.
 
-    A worker claims a row with a conditional UPDATE (pending, or sending with an expired
-    lease) and acts only if it won; the row is marked sent right after the SMTP server
+    A worker claims rows with a conditional UPDATE (pending, or sending with an expired
+    lease) and acts only on those it won; each row is marked sent right after the SMTP server
     accepted the message. The id is the message's Message-ID, so a resend after a crash
     in that tiny window can be recognised as a duplicate by the receiving side.
     """
@@ -89,6 +89,7 @@ class Digest(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    claim = models.UUIDField(null=True, blank=True, editable=False, help_text="Names the worker's claim.")
     finished_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from .environment import database_config, email_config, env, env_bool, env_int, env_list
@@ -123,6 +124,35 @@ if FEEDS_WEBSUB_HUB and not FEEDS_WEBSUB_HUB.startswith(("https://", "http://"))
 
 # -- Digests (chronicle.digests) ---------------------------------------------------------
 
+# When the passes run (UTC): DIGEST_DAILY_AT=HH:MM, DIGEST_WEEKLY_AT="<weekday> HH:MM".
+DIGEST_DAILY_AT = env("DIGEST_DAILY_AT") or "06:00"
+DIGEST_WEEKLY_AT = env("DIGEST_WEEKLY_AT") or "mon 06:30"
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+try:
+    _daily_hour, _daily_minute = (int(part) for part in DIGEST_DAILY_AT.split(":"))
+    _weekly_day, _weekly_time = DIGEST_WEEKLY_AT.lower().split()
+    _weekly_hour, _weekly_minute = (int(part) for part in _weekly_time.split(":"))
+    if _weekly_day not in _WEEKDAYS or not all(
+        0 <= hour < 24 and 0 <= minute < 60
+        for hour, minute in ((_daily_hour, _daily_minute), (_weekly_hour, _weekly_minute))
+    ):
+        raise ValueError
+except ValueError:
+    raise ImproperlyConfigured(
+        f"DIGEST_DAILY_AT={DIGEST_DAILY_AT!r} / DIGEST_WEEKLY_AT={DIGEST_WEEKLY_AT!r}: "
+        "use e.g. DIGEST_DAILY_AT=06:00 and DIGEST_WEEKLY_AT='mon 06:30' (UTC)."
+    ) from None
+DIGEST_BATCH_SIZE = env_int("DIGEST_BATCH_SIZE", 100)
+# A claimed digest is taken over by another worker after this long; keep it well above
+# the time one message can take (EMAIL_TIMEOUT), or a slow send could be repeated.
+DIGEST_LEASE_SECONDS = env_int("DIGEST_LEASE_SECONDS", 600)
+DIGEST_MAX_PERMANENT_FAILURES = env_int("DIGEST_MAX_PERMANENT_FAILURES", 3)
+DIGEST_CONFIRMATION_INTERVAL = env_int("DIGEST_CONFIRMATION_INTERVAL", 3600)
+DIGEST_CONFIRM_LINK_MAX_AGE = 3 * 86400
+DIGEST_MANAGE_LINK_MAX_AGE = 90 * 86400
+DIGEST_UNSUBSCRIBE_LINK_MAX_AGE = 365 * 86400
+DIGEST_SUBSCRIBE_RATE = env("DIGEST_SUBSCRIBE_RATE") or "20/hour"
+
 
 # -- Email -------------------------------------------------------------------------------
 
@@ -163,6 +193,17 @@ CELERY_BEAT_SCHEDULE: dict = {
     # down), and rewrite everything daily (files whose bytes are unchanged stay untouched).
     "publish-stale-feeds": {"task": "chronicle.feeds.tasks.publish_stale_feeds", "schedule": 60.0},
     "publish-all-feeds": {"task": "chronicle.feeds.tasks.publish_all_feeds", "schedule": 24 * 3600.0},
+    "digests-daily": {
+        "task": "chronicle.digests.tasks.start_digest_pass",
+        "schedule": crontab(hour=_daily_hour, minute=_daily_minute),
+        "args": ("daily",),
+    },
+    "digests-weekly": {
+        "task": "chronicle.digests.tasks.start_digest_pass",
+        "schedule": crontab(day_of_week=_weekly_day, hour=_weekly_hour, minute=_weekly_minute),
+        "args": ("weekly",),
+    },
+    "digests-resume": {"task": "chronicle.digests.tasks.resume_digests", "schedule": 300.0},
 }
 
 # -- REST framework ----------------------------------------------------------------------

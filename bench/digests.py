@@ -1,0 +1,279 @@
+"""Benchmark one digest pass against sending the same messages raw.
+
+    /work/main/.venv/bin/python bench/digests.py [--subscribers 10000] [--small 1000] [--developments 200]
+
+Creates the scratch PostgreSQL database chronicle_bench_digests (dropped at the end),
+publishes the developments through the command layer, adds confirmed subscribers with
+varied scopes, and starts an aiosmtpd sink in its own process on loopback. Then:
+
+1. a pass for the small group and one for the large group, each in a fresh process
+   (messages/s and the process's peak RSS);
+2. the large pass's messages, read back from the sink and held in memory, sent again
+   over one SMTP connection with smtplib: the raw rate, measured in the same run;
+3. both passes again under tracemalloc (the peak of Python allocations during the pass).
+
+Targets (the issue): pass rate >= 0.5x the raw rate; peak memory at the large size
+<= 1.5x that at the small size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import smtplib
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATABASE = "chronicle_bench_digests"
+DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
+COUNTRIES = ["BY", "CN", "RU", "KZ", "UZ", "AM", "KG", "VN"]
+TOPICS = ["5g", "ict-policy", "industrial-parks", "iptv", "ai", "education", "smart-cities", "cybersecurity", "postal"]
+DAY = date(2030, 1, 1)
+
+
+def setup_django(email_url: str | None = None) -> None:
+    os.environ["DATABASE_URL"] = DATABASE_URL
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ.setdefault("CHRONICLE_VAR_DIR", tempfile.gettempdir() + "/chronicle-bench-digests")
+    if email_url:
+        os.environ["EMAIL_URL"] = email_url
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def admin_sql(statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
+        connection.execute(statement)
+
+
+# -- the sink (its own process) ------------------------------------------------------------
+
+
+def run_sink(port: int, record: Path) -> None:
+    """An aiosmtpd server that appends every accepted message to `record`."""
+    from aiosmtpd.controller import Controller
+
+    out = record.open("ab")
+
+    class Sink:
+        async def handle_DATA(self, server, session, envelope):
+            header = json.dumps([envelope.mail_from, envelope.rcpt_tos, len(envelope.content)]).encode()
+            out.write(header + b"\n" + envelope.content)
+            out.flush()
+            return "250 OK"
+
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    print("ready", flush=True)
+    sys.stdin.read()  # until the parent closes our stdin
+    controller.stop()
+    out.close()
+
+
+def read_messages(record: Path, start: int, end: int) -> list[tuple[str, list[str], bytes]]:
+    messages = []
+    with record.open("rb") as data:
+        data.seek(start)
+        while data.tell() < end:
+            mail_from, rcpt_tos, size = json.loads(data.readline())
+            messages.append((mail_from, rcpt_tos, data.read(size)))
+    return messages
+
+
+# -- data ----------------------------------------------------------------------------------
+
+
+def populate(developments: int, large: int, small: int) -> None:
+    from django.core.management import call_command
+
+    from chronicle.developments import commands
+    from chronicle.digests.models import Subscriber, SubscriberState
+    from tests.factories import content_data
+
+    call_command("migrate", verbosity=0)
+    rng = random.Random(7)
+    importer = commands.system_user("chronicle-bench")
+    for number in range(developments):
+        content = content_data(
+            title=f"Development {number}: {rng.choice(['Treaty', 'Memorandum', 'Test'])} on cooperation & trade",
+            topics=rng.sample(TOPICS, rng.randint(1, 2)),
+            countries=rng.sample(COUNTRIES, rng.randint(1, 3)),
+        )
+        outcome = commands.draft_development(content, actor=importer, slug=f"development-{number}", origin="fixture")
+        commands.submit_development(outcome.development_id, actor=importer, origin="fixture")
+        commands.publish_development(outcome.development_id, actor=importer, origin="fixture")
+
+    def scope() -> dict:
+        roll = rng.random()
+        topics = rng.sample(TOPICS, rng.randint(1, 3)) if 0.1 <= roll < 0.5 or roll >= 0.8 else []
+        countries = rng.sample(COUNTRIES, rng.randint(1, 2)) if roll >= 0.5 else []
+        return {"topics": topics, "countries": countries}
+
+    rows = [
+        Subscriber(
+            email=f"{frequency}-{number}@example.org",
+            frequency=frequency,
+            state=SubscriberState.CONFIRMED,
+            high_water=0,
+            **scope(),
+        )
+        for frequency, count in (("daily", large), ("weekly", small))
+        for number in range(count)
+    ]
+    Subscriber.objects.bulk_create(rows, batch_size=2000)
+
+
+def reset_ledger() -> None:
+    from chronicle.digests.models import Digest, Subscriber
+
+    Digest.objects.all().delete()
+    Subscriber.objects.update(high_water=0, last_digest_at=None)
+
+
+# -- one pass (its own process) ------------------------------------------------------------
+
+
+def run_pass(frequency: str, port: int, trace: bool) -> None:
+    setup_django(f"smtp://127.0.0.1:{port}")
+    import tracemalloc
+
+    from chronicle.digests import delivery
+
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if trace:
+        tracemalloc.start()
+    started = time.perf_counter()
+    _, tally = delivery.run_pass(frequency, DAY)
+    elapsed = time.perf_counter() - started
+    result = {
+        "sent": tally.sent,
+        "nothing_new": tally.nothing_new,
+        "failed": tally.failed + len(tally.retry),
+        "seconds": elapsed,
+        "rss_before_kb": rss_before,
+        "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    }
+    if trace:
+        result["traced_peak_bytes"] = tracemalloc.get_traced_memory()[1]
+    print(json.dumps(result))
+
+
+def child_pass(frequency: str, port: int, *, trace: bool = False) -> dict:
+    command = [sys.executable, __file__, "pass", frequency, str(port)] + (["--trace"] if trace else [])
+    output = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def send_raw(messages, port: int) -> float:
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port) as connection:
+        for mail_from, rcpt_tos, content in messages:
+            connection.sendmail(mail_from, rcpt_tos, content)
+    return time.perf_counter() - started
+
+
+# -- main ----------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--subscribers", type=int, default=10_000)
+    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--developments", type=int, default=200)
+    options = parser.parse_args()
+
+    admin_sql(f"DROP DATABASE IF EXISTS {DATABASE}")
+    admin_sql(f"CREATE DATABASE {DATABASE}")
+    sink = None
+    try:
+        setup_django()
+        started = time.perf_counter()
+        populate(options.developments, options.subscribers, options.small)
+        print(
+            f"Set up {options.developments} developments, {options.subscribers} + {options.small} subscribers "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+        from django.db import connection
+
+        connection.close()
+
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        record = Path(tempfile.mkdtemp(prefix="digest-sink-")) / "messages"
+        sink = subprocess.Popen(
+            [sys.executable, __file__, "sink", str(port), str(record)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert sink.stdout.readline().strip() == "ready"
+
+        small = child_pass("weekly", port)
+        start = record.stat().st_size
+        large = child_pass("daily", port)
+        end = record.stat().st_size
+        messages = read_messages(record, start, end)
+        raw_seconds = send_raw(messages, port)
+        volume = sum(len(content) for _, _, content in messages)
+        del messages
+
+        reset_ledger()
+        connection.close()
+        small_traced = child_pass("weekly", port, trace=True)
+        large_traced = child_pass("daily", port, trace=True)
+        record.unlink()
+
+        def rate(result: dict) -> float:
+            return result["sent"] / result["seconds"]
+
+        raw_rate = large["sent"] / raw_seconds
+        print(f"Messages in the large pass: {large['sent']} ({volume / large['sent'] / 1024:.1f} KiB on average)")
+        for count, result in ((options.small, small), (options.subscribers, large)):
+            print(
+                f"{count:>6} subscribers: {result['sent']} sent, {result['nothing_new']} with nothing new, "
+                f"{result['failed']} failed in {result['seconds']:.1f} s = {rate(result):.0f} messages/s; "
+                f"peak RSS {result['peak_rss_kb'] / 1024:.1f} MiB (before {result['rss_before_kb'] / 1024:.1f})"
+            )
+        print(f"Raw pre-rendered, one SMTP connection: {raw_rate:.0f} messages/s")
+        print(f"Pass rate / raw rate: {rate(large) / raw_rate:.2f}x (target >= 0.5x)")
+        print(
+            f"Peak RSS {options.subscribers} / {options.small}: {large['peak_rss_kb'] / small['peak_rss_kb']:.2f}x "
+            f"(target <= 1.5x)"
+        )
+        print(
+            f"Peak traced Python memory during the pass: {small_traced['traced_peak_bytes'] / 2**20:.1f} MiB at "
+            f"{options.small}, {large_traced['traced_peak_bytes'] / 2**20:.1f} MiB at {options.subscribers}: "
+            f"{large_traced['traced_peak_bytes'] / small_traced['traced_peak_bytes']:.2f}x (target <= 1.5x)"
+        )
+    finally:
+        if sink is not None:
+            sink.stdin.close()
+            sink.wait(10)
+        from django.db import connections
+
+        connections.close_all()
+        admin_sql(f"DROP DATABASE IF EXISTS {DATABASE}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "sink":
+        run_sink(int(sys.argv[2]), Path(sys.argv[3]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "pass":
+        run_pass(sys.argv[2], int(sys.argv[3]), trace="--trace" in sys.argv)
+    else:
+        main()

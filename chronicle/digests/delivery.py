@@ -1,0 +1,277 @@
+"""Digest passes: plan the ledger rows of a period, then deliver each row exactly once.
+
+A pass inserts one ledger row per confirmed subscriber for the period (a unique
+constraint makes planning twice harmless). Delivering a row means: claim it with a
+conditional UPDATE, build the digest from the subscriber's high-water mark to the row's
+cut-off, hand it to the SMTP server, and at once record it as sent together with the new
+high-water mark and the developments it carried.
+
+The one window this cannot close: the SMTP server accepted the message and the worker
+died before recording it. Without an idempotent submission protocol that is unavoidable;
+the row is then resent after its lease expires, with the same content and the same
+Message-ID (the ledger row's id), so receivers that drop duplicate Message-IDs show it
+once. The window is kept to the single UPDATE that follows the server's reply.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from chronicle.eventstore import store
+
+from . import emails
+from .content import DigestContent, Window, current_digest
+from .models import Digest, DigestState, SentDevelopment, Subscriber, SubscriberState
+
+logger = logging.getLogger(__name__)
+
+
+def period_for(frequency: str, day: date) -> str:
+    if frequency == "daily":
+        return day.isoformat()
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def plan(frequency: str, day: date | None = None) -> str:
+    """Insert the period's ledger rows, cut off at the log's current end; return the period.
+
+    A subscriber whose earlier digest is still unfinished gets no row: that digest is
+    resumed, and the next period carries on from its cut-off.
+    """
+    period = period_for(frequency, day or timezone.now().date())
+    cutoff = store.last_position()
+    subscribers = (
+        Subscriber.objects.filter(frequency=frequency, state=SubscriberState.CONFIRMED)
+        .exclude(digests__state__in=[DigestState.PENDING, DigestState.SENDING])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    last = 0
+    while chunk := list(subscribers.filter(pk__gt=last)[:1000]):
+        Digest.objects.bulk_create(
+            [Digest(subscriber_id=pk, period=period, frequency=frequency, cutoff_position=cutoff) for pk in chunk],
+            ignore_conflicts=True,
+        )
+        last = chunk[-1]
+    return period
+
+
+def due(*, period: str | None = None, batch_size: int | None = None) -> Iterator[list[str]]:
+    """Ids of the rows to (re)deliver, in batches: for a period, its unclaimed rows and any
+    whose worker's lease expired; without one, every row left behind for longer than a
+    lease (a crashed worker, a lost task, a temporary failure waiting to be retried)."""
+    batch_size = batch_size or settings.DIGEST_BATCH_SIZE
+    expired = timezone.now() - timedelta(seconds=settings.DIGEST_LEASE_SECONDS)
+    stale = Q(claimed_at__lt=expired) | Q(claimed_at__isnull=True, created_at__lt=expired)
+    rows = Digest.objects.filter(state__in=[DigestState.PENDING, DigestState.SENDING])
+    if period is not None:
+        rows = rows.filter(period=period)
+        stale |= Q(state=DigestState.PENDING, claimed_at__isnull=True)
+    ids = rows.filter(stale).order_by("id").values_list("id", flat=True)
+    last = None
+    while chunk := list((ids.filter(id__gt=last) if last else ids)[:batch_size]):
+        yield [str(digest_id) for digest_id in chunk]
+        last = chunk[-1]
+
+
+@dataclass
+class Tally:
+    sent: int = 0
+    nothing_new: int = 0
+    skipped: int = 0
+    failed: int = 0
+    retry: list[str] = field(default_factory=list)
+
+    def add(self, other: Tally) -> None:
+        self.sent += other.sent
+        self.nothing_new += other.nothing_new
+        self.skipped += other.skipped
+        self.failed += other.failed
+        self.retry += other.retry
+
+    def __str__(self) -> str:
+        summary = f"{self.sent} sent, {self.nothing_new} with nothing new, {self.skipped} skipped, {self.failed} failed"
+        return summary + (f", {len(self.retry)} to retry" if self.retry else "")
+
+
+class TemporaryFailure(Exception):
+    """The SMTP server or the way to it failed for now; the rest of the batch waits too."""
+
+
+def deliver(digest_ids: list[str], *, connection=None) -> Tally:
+    """Deliver the given ledger rows that are still due; rows another worker holds are left alone."""
+    tally = Tally()
+    rows = _claim(digest_ids)
+    if not rows:
+        return tally
+    own_connection = connection is None
+    connection = connection or get_connection()
+    windows: dict[int, Window] = {}
+    sent_before: dict[int, set] = {}
+    try:
+        for index, row in enumerate(rows):
+            window = windows.get(row.cutoff_position)
+            if window is None:
+                low = min(r.subscriber.high_water for r in rows if r.cutoff_position == row.cutoff_position)
+                window = windows[row.cutoff_position] = Window(min(low, row.cutoff_position), row.cutoff_position)
+                sent_before.update(window.sent_before(r.subscriber_id for r in rows))
+            try:
+                _deliver_one(row, window, sent_before.get(row.subscriber_id, set()), connection, tally)
+            except TemporaryFailure as error:
+                connection.close()
+                _release(rows[index:], error)
+                tally.retry += [str(r.id) for r in rows[index:]]
+                break
+    finally:
+        if own_connection:
+            connection.close()
+    return tally
+
+
+def _claim(digest_ids: list[str]) -> list[Digest]:
+    """Claim the rows that are pending or whose claim expired, with their subscribers as
+    they are now; a row claimed by a live worker is not ours."""
+    now = timezone.now()
+    expired = now - timedelta(seconds=settings.DIGEST_LEASE_SECONDS)
+    claim = uuid.uuid4()
+    Digest.objects.filter(id__in=digest_ids).filter(
+        Q(state=DigestState.PENDING) | Q(state=DigestState.SENDING, claimed_at__lt=expired)
+    ).update(state=DigestState.SENDING, claimed_at=now, claim=claim, attempts=F("attempts") + 1)
+    rows = Digest.objects.filter(claim=claim, state=DigestState.SENDING).select_related("subscriber")
+    return list(rows.order_by("cutoff_position", "id"))
+
+
+def _deliver_one(row: Digest, window: Window, sent_before: set, connection, tally: Tally) -> None:
+    subscriber = row.subscriber
+    if subscriber.state != SubscriberState.CONFIRMED:
+        _finish(row, DigestState.SKIPPED)
+        tally.skipped += 1
+        return
+    content = window.digest_for(subscriber, sent_before)
+    if content.is_empty:
+        _finish(row, DigestState.NOTHING_NEW, content)
+        tally.nothing_new += 1
+        return
+    message = emails.digest(subscriber, content, message_id=message_id(row))
+    try:
+        connection.open()
+        message.connection = connection
+        message.send()
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as error:
+        if _is_permanent(error):
+            _record_permanent_failure(row, error)
+            tally.failed += 1
+        else:
+            _release([row], error)
+            tally.retry.append(str(row.id))
+        return
+    except (smtplib.SMTPException, OSError) as error:
+        raise TemporaryFailure(str(error)) from error
+    _finish(row, DigestState.SENT, content)
+    tally.sent += 1
+
+
+def message_id(row: Digest) -> str:
+    return f"<digest.{row.id}@{emails.site_domain()}>"
+
+
+def _mine(row: Digest):
+    """The row, as long as this worker's claim on it stands."""
+    return Digest.objects.filter(id=row.id, state=DigestState.SENDING, claim=row.claim)
+
+
+def _finish(row: Digest, state: str, content: DigestContent | None = None) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        fields = {"state": state, "finished_at": now, "last_error": ""}
+        if content is not None:
+            fields.update(
+                from_position=content.from_position,
+                content_hash=content.content_hash,
+                new_count=len(content.new),
+                change_count=len(content.changes),
+            )
+        if not _mine(row).update(**fields):
+            logger.warning("Digest %s was reclaimed by another worker before it was recorded as %s.", row.id, state)
+            return
+        if content is None:
+            return
+        subscriber = Subscriber.objects.filter(pk=row.subscriber_id)
+        if state == DigestState.SENT:
+            subscriber.update(
+                high_water=Greatest(F("high_water"), row.cutoff_position), last_digest_at=now, permanent_failures=0
+            )
+            SentDevelopment.objects.bulk_create(
+                [
+                    SentDevelopment(subscriber_id=row.subscriber_id, development_id=item.development_id, digest=row)
+                    for item in content.new
+                ],
+                ignore_conflicts=True,
+            )
+        else:
+            subscriber.update(high_water=Greatest(F("high_water"), row.cutoff_position))
+
+
+def _is_permanent(error: smtplib.SMTPException) -> bool:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(500 <= code < 600 for code, _ in error.recipients.values())
+    return 500 <= getattr(error, "smtp_code", 0) < 600
+
+
+def _release(rows: list[Digest], error: Exception) -> None:
+    Digest.objects.filter(id__in=[row.id for row in rows], state=DigestState.SENDING, claim=rows[0].claim).update(
+        state=DigestState.PENDING, last_error=f"Temporary failure: {error}"[:2000]
+    )
+
+
+def _record_permanent_failure(row: Digest, error: Exception) -> None:
+    """The server refused this address for good. Its mark stays put, so nothing is lost if
+    it recovers; after a few refusals in a row the address is disabled."""
+    with transaction.atomic():
+        _mine(row).update(state=DigestState.FAILED, finished_at=timezone.now(), last_error=str(error)[:2000])
+        Subscriber.objects.filter(pk=row.subscriber_id).update(permanent_failures=F("permanent_failures") + 1)
+        Subscriber.objects.filter(
+            pk=row.subscriber_id,
+            state=SubscriberState.CONFIRMED,
+            permanent_failures__gte=settings.DIGEST_MAX_PERMANENT_FAILURES,
+        ).update(state=SubscriberState.DISABLED)
+
+
+def run_pass(frequency: str, day: date | None = None, *, on_progress: Callable[[int, int], None] | None = None):
+    """Plan the period and deliver every due row in this process; return (period, tally).
+
+    `on_progress(done, total)` is called after each batch.
+    """
+    period = plan(frequency, day)
+    total = Digest.objects.filter(period=period, state__in=[DigestState.PENDING, DigestState.SENDING]).count()
+    tally = Tally()
+    connection = get_connection()
+    try:
+        for batch in due(period=period):
+            tally.add(deliver(batch, connection=connection))
+            if on_progress:
+                on_progress(len(batch), total)
+    finally:
+        connection.close()
+    return period, tally
+
+
+def send_preview(subscriber: Subscriber, to: str) -> DigestContent:
+    """Send `to` the digest `subscriber` would get now; the ledger and the mark stay as they are."""
+    content = current_digest(subscriber, store.last_position())
+    if not content.is_empty:
+        emails.digest(subscriber, content, to=to).send()
+    return content

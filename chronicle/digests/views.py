@@ -1,0 +1,74 @@
+"""The subscription pages. Every page answers the same for a known and an unknown address."""
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from . import subscriptions, tokens
+from .forms import PreferencesForm, SubscribeForm
+
+
+@require_http_methods(["GET", "POST"])
+def subscribe(request):
+    form = SubscribeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        subscriptions.subscribe(
+            form.cleaned_data["email"],
+            topics=form.cleaned_data["topics"],
+            countries=form.cleaned_data["countries"],
+            frequency=form.cleaned_data["frequency"],
+        )
+        return render(request, "digests/check_inbox.html", {"email": form.cleaned_data["email"]})
+    return render(request, "digests/subscribe.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request, token: str):
+    subscriber = tokens.read(tokens.CONFIRM, token)
+    if subscriber is None:
+        return _invalid_link(request)
+    if request.method == "POST":
+        subscriptions.confirm(subscriber)
+    return render(
+        request,
+        "digests/confirm.html",
+        {"subscriber": subscriber, "manage_path": tokens.path(tokens.MANAGE, subscriber)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def manage(request, token: str):
+    subscriber = tokens.read(tokens.MANAGE, token)
+    if subscriber is None:
+        return _invalid_link(request)
+    current = {"topics": subscriber.topics, "countries": subscriber.countries, "frequency": subscriber.frequency}
+    form = PreferencesForm(request.POST or None, initial=current, chosen_countries=subscriber.countries)
+    saved = False
+    if request.method == "POST" and form.is_valid():
+        subscriptions.update_preferences(subscriber, **form.cleaned_data)
+        saved = True
+    context = {
+        "subscriber": subscriber,
+        "form": form,
+        "saved": saved,
+        "unsubscribe_path": tokens.path(tokens.UNSUBSCRIBE, subscriber),
+    }
+    return render(request, "digests/manage.html", context)
+
+
+# RFC 8058: mail clients POST here without a session or CSRF token, with the body
+# "List-Unsubscribe=One-Click"; the signed token is the authorisation.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token: str):
+    subscriber = tokens.read(tokens.UNSUBSCRIBE, token)
+    if subscriber is None:
+        return _invalid_link(request)
+    if request.method == "POST":
+        subscriptions.unsubscribe(subscriber)
+    return render(request, "digests/unsubscribe.html", {"subscriber": subscriber, "done": request.method == "POST"})
+
+
+def _invalid_link(request) -> HttpResponse:
+    return render(request, "digests/invalid_link.html", status=404)

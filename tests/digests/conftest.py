@@ -1,0 +1,20 @@
+import pytest
+from django.core.cache import cache
+
+from config.celery_app import app
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counts():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run Celery tasks in the test process (unit tests; integration tests use `celery_worker`)."""
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = saved

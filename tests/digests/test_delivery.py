@@ -1,0 +1,292 @@
+import smtplib
+from datetime import date, timedelta
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+
+from chronicle.developments import commands
+from chronicle.digests import delivery
+from chronicle.digests.models import Digest, DigestState, SentDevelopment, SubscriberState
+from tests.digests.factories import confirmed_subscriber
+from tests.factories import content_data, published_development
+
+pytestmark = pytest.mark.django_db
+
+DAY_1, DAY_2 = date(2030, 1, 1), date(2030, 1, 2)
+
+
+def publish(curator, editor, slug, **overrides):
+    overrides.setdefault("title", slug.replace("-", " ").capitalize())
+    return published_development(curator, editor, slug=slug, **overrides)
+
+
+def correct(development_id, curator, editor, note, **changes):
+    commands.revise_development(development_id, content_data(**changes), actor=curator)
+    commands.submit_development(development_id, actor=curator)
+    return commands.publish_correction(development_id, note, actor=editor)
+
+
+def digests_to(address):
+    return [message for message in mail.outbox if message.to == [address]]
+
+
+def titles_in(message):
+    return {line[2:] for line in message.body.splitlines() if line.startswith("* ")}
+
+
+def test_each_subscriber_gets_the_developments_in_their_scope(curator, editor):
+    everything = confirmed_subscriber("all@example.org")
+    fiveg = confirmed_subscriber("5g@example.org", topics=["5g"])
+    russia = confirmed_subscriber("ru@example.org", countries=["RU"])
+    fiveg_in_russia = confirmed_subscriber("5g-ru@example.org", topics=["5g"], countries=["RU"])
+    publish(curator, editor, "belarus-5g", topics=["5g"], countries=["BY", "CN"])
+    publish(curator, editor, "russia-5g", topics=["5g"], countries=["RU"])
+    publish(curator, editor, "russia-postal", topics=["postal"], countries=["RU", "BY"])
+
+    _, tally = delivery.run_pass("daily", DAY_1)
+
+    assert tally.sent == 4
+    assert titles_in(digests_to(everything.email)[0]) == {"Belarus 5g", "Russia 5g", "Russia postal"}
+    assert titles_in(digests_to(fiveg.email)[0]) == {"Belarus 5g", "Russia 5g"}
+    assert titles_in(digests_to(russia.email)[0]) == {"Russia 5g", "Russia postal"}
+    assert titles_in(digests_to(fiveg_in_russia.email)[0]) == {"Russia 5g"}
+    assert digests_to(fiveg.email)[0].subject == "Chronicle daily digest: 2 new developments"
+
+
+def test_a_digest_covers_only_what_was_published_since_the_last_one(curator, editor):
+    subscriber = confirmed_subscriber("reader@example.org")
+    publish(curator, editor, "first-news")
+    delivery.run_pass("daily", DAY_1)
+    publish(curator, editor, "second-news")
+
+    delivery.run_pass("daily", DAY_2)
+
+    first, second = digests_to(subscriber.email)
+    assert titles_in(first) == {"First news"}
+    assert titles_in(second) == {"Second news"}
+    subscriber.refresh_from_db()
+    assert subscriber.high_water == Digest.objects.get(period="2030-01-02").cutoff_position
+
+
+def test_nothing_new_means_no_email_and_the_mark_moves_on(curator, editor):
+    fiveg = confirmed_subscriber("5g@example.org", topics=["5g"])
+    publish(curator, editor, "postal-news", topics=["postal"])
+
+    _, tally = delivery.run_pass("daily", DAY_1)
+
+    assert (tally.sent, tally.nothing_new) == (0, 1)
+    assert mail.outbox == []
+    row = Digest.objects.get()
+    assert row.state == DigestState.NOTHING_NEW
+    fiveg.refresh_from_db()
+    assert fiveg.high_water == row.cutoff_position
+
+
+def test_corrections_updates_and_retractions_reach_those_who_were_sent_the_development(curator, editor):
+    early = confirmed_subscriber("early@example.org")
+    development_id = publish(curator, editor, "beltelecom-5g", title="Beltelecom tests 5G")
+    other_id = publish(curator, editor, "ru-postal", title="Postal treaty")
+    delivery.run_pass("daily", DAY_1)
+    late = confirmed_subscriber("late@example.org")
+    correct(development_id, curator, editor, "The test was in Minsk, not Brest.", title="Beltelecom tests 5G in Minsk")
+    commands.retract_development(other_id, "Duplicate of another record.", actor=editor)
+    publish(curator, editor, "new-one", title="A new development")
+
+    delivery.run_pass("daily", DAY_2)
+
+    digest = digests_to(early.email)[1]
+    assert digest.subject == "Chronicle daily digest: 1 new development, 2 corrections or updates"
+    body = digest.body
+    new_part, corrections = body.split("CORRECTIONS AND UPDATES")
+    assert titles_in(digest) >= {"A new development"} and "Beltelecom tests 5G" not in new_part
+    assert "* Correction: Beltelecom tests 5G in Minsk\n  The test was in Minsk, not Brest." in corrections
+    assert "* Retraction: Postal treaty\n  Duplicate of another record." in corrections
+    html = digest.alternatives[0].content
+    assert "Corrections and updates" in html and "The test was in Minsk, not Brest." in html
+    # Who never received the development gets no correction of it.
+    assert "CORRECTIONS AND UPDATES" not in digests_to(late.email)[0].body
+    assert SentDevelopment.objects.filter(subscriber=early).count() == 3
+
+
+def test_a_development_corrected_before_its_first_digest_is_sent_as_corrected(curator, editor):
+    subscriber = confirmed_subscriber("reader@example.org")
+    development_id = publish(curator, editor, "fresh", title="First wording")
+    correct(development_id, curator, editor, "Better wording.", title="Second wording")
+
+    delivery.run_pass("daily", DAY_1)
+
+    (digest,) = digests_to(subscriber.email)
+    assert titles_in(digest) == {"Second wording"}
+    assert "CORRECTIONS" not in digest.body
+
+
+def test_text_is_escaped_in_html_and_left_as_written_in_plain_text(curator, editor):
+    subscriber = confirmed_subscriber("reader@example.org")
+    publish(curator, editor, "tricky", title='<script>alert("x")</script> & Co', summary="Fish & <b>chips</b>")
+
+    delivery.run_pass("daily", DAY_1)
+
+    (digest,) = digests_to(subscriber.email)
+    html = digest.alternatives[0].content
+    assert "<script>" not in html and "<b>chips" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co" in html
+    assert "Fish &amp; &lt;b&gt;chips&lt;/b&gt;" in html
+    assert '* <script>alert("x")</script> & Co' in digest.body
+    assert "http://testserver" not in html
+
+
+def test_digests_carry_absolute_links_one_click_unsubscribe_and_a_stable_message_id(curator, editor, settings):
+    settings.SITE_URL = "https://chronicle.example.org"
+    subscriber = confirmed_subscriber("reader@example.org")
+    publish(curator, editor, "linked")
+
+    delivery.run_pass("daily", DAY_1)
+
+    (digest,) = digests_to(subscriber.email)
+    headers = digest.message()
+    row = Digest.objects.get()
+    assert headers["Message-ID"] == f"<digest.{row.id}@chronicle.example.org>"
+    assert headers["List-Unsubscribe"].startswith("<https://chronicle.example.org/unsubscribe/")
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "https://chronicle.example.org/developments/linked/" in digest.body
+    assert "https://chronicle.example.org/subscribe/manage/" in digest.body
+
+
+def test_a_second_run_of_the_same_period_sends_nothing_again(curator, editor):
+    confirmed_subscriber("reader@example.org")
+    publish(curator, editor, "once")
+    delivery.run_pass("daily", DAY_1)
+    publish(curator, editor, "later")
+
+    _, tally = delivery.run_pass("daily", DAY_1)
+
+    assert tally.sent == 0 and len(mail.outbox) == 1
+    assert Digest.objects.get().state == DigestState.SENT
+
+
+def test_a_row_held_by_a_live_worker_is_left_alone_and_an_expired_claim_is_taken_over(curator, editor, settings):
+    settings.DIGEST_LEASE_SECONDS = 600
+    subscriber = confirmed_subscriber("reader@example.org")
+    publish(curator, editor, "contested")
+    period = delivery.plan("daily", DAY_1)
+    row = Digest.objects.get()
+    Digest.objects.filter(pk=row.pk).update(state=DigestState.SENDING, claimed_at=timezone.now())
+
+    assert delivery.deliver([str(row.pk)]).sent == 0
+    assert mail.outbox == []
+
+    Digest.objects.filter(pk=row.pk).update(claimed_at=timezone.now() - timedelta(minutes=11))
+    batches = list(delivery.due())
+    assert batches == [[str(row.pk)]]
+    assert delivery.deliver(batches[0]).sent == 1
+    assert [m.to for m in mail.outbox] == [[subscriber.email]]
+    assert Digest.objects.get(period=period).attempts == 1
+
+
+def test_an_unsubscribe_after_planning_skips_the_digest(curator, editor):
+    subscriber = confirmed_subscriber("leaver@example.org")
+    publish(curator, editor, "news")
+    delivery.plan("daily", DAY_1)
+    subscriber.state = SubscriberState.UNSUBSCRIBED
+    subscriber.save()
+
+    _, tally = delivery.run_pass("daily", DAY_1)
+
+    assert tally.skipped == 1 and mail.outbox == []
+
+
+class FlakyBackend:
+    """An SMTP connection that fails as the test says, per recipient."""
+
+    failures: dict = {}
+
+    def __init__(self, **kwargs):
+        pass
+
+    def open(self):
+        return None
+
+    def close(self):
+        pass
+
+    def send_messages(self, messages):
+        for message in messages:
+            error = self.failures.get(message.to[0], self.failures.get("*"))
+            if error is not None:
+                raise error
+            mail.outbox.append(message)
+        return len(messages)
+
+
+@pytest.fixture
+def flaky_smtp(settings):
+    settings.EMAIL_BACKEND = f"{__name__}.FlakyBackend"
+    FlakyBackend.failures = {}
+    yield FlakyBackend.failures
+    FlakyBackend.failures = {}
+
+
+def test_temporary_failures_are_retried_and_permanent_ones_recorded(curator, editor, flaky_smtp, settings):
+    settings.DIGEST_LEASE_SECONDS = 60
+    busy = confirmed_subscriber("busy@example.org")
+    gone = confirmed_subscriber("gone@example.org")
+    fine = confirmed_subscriber("fine@example.org")
+    publish(curator, editor, "news")
+    flaky_smtp[busy.email] = smtplib.SMTPRecipientsRefused({busy.email: (451, b"Mailbox busy, try later")})
+    flaky_smtp[gone.email] = smtplib.SMTPRecipientsRefused({gone.email: (550, b"No such user")})
+
+    _, tally = delivery.run_pass("daily", DAY_1)
+
+    assert (tally.sent, tally.failed, len(tally.retry)) == (1, 1, 1)
+    assert [m.to for m in mail.outbox] == [[fine.email]]
+    busy_row = Digest.objects.get(subscriber=busy)
+    assert busy_row.state == DigestState.PENDING and "Mailbox busy" in busy_row.last_error
+    gone_row = Digest.objects.get(subscriber=gone)
+    assert gone_row.state == DigestState.FAILED and "No such user" in gone_row.last_error
+
+    del flaky_smtp[busy.email]
+    assert delivery.deliver(tally.retry).sent == 1
+    assert Digest.objects.get(subscriber=busy).state == DigestState.SENT
+
+
+def test_a_server_that_is_down_leaves_the_whole_batch_for_later(curator, editor, flaky_smtp):
+    confirmed_subscriber("a@example.org")
+    confirmed_subscriber("b@example.org")
+    publish(curator, editor, "news")
+    flaky_smtp["*"] = ConnectionRefusedError("Connection refused")
+
+    _, tally = delivery.run_pass("daily", DAY_1)
+
+    assert tally.sent == 0 and len(tally.retry) == 2
+    assert set(Digest.objects.values_list("state", flat=True)) == {DigestState.PENDING}
+
+
+def test_an_address_that_keeps_bouncing_is_disabled(curator, editor, flaky_smtp, settings):
+    settings.DIGEST_MAX_PERMANENT_FAILURES = 3
+    gone = confirmed_subscriber("gone@example.org")
+    flaky_smtp[gone.email] = smtplib.SMTPRecipientsRefused({gone.email: (550, b"No such user")})
+    for day in range(1, 5):
+        publish(curator, editor, f"news-{day}")
+        delivery.run_pass("daily", date(2030, 1, day))
+        gone.refresh_from_db()
+        assert gone.state == (SubscriberState.DISABLED if day >= 3 else SubscriberState.CONFIRMED)
+    assert Digest.objects.filter(subscriber=gone).count() == 3
+
+
+def test_send_digests_command_runs_a_pass_and_summarises(curator, editor, capsys):
+    confirmed_subscriber("reader@example.org")
+    confirmed_subscriber("weekly@example.org", frequency="weekly")
+    publish(curator, editor, "news")
+
+    call_command("send_digests", "--frequency", "daily", "--day", "2030-01-01")
+
+    assert "Daily digests for 2030-01-01: 1 sent, 0 with nothing new, 0 skipped, 0 failed" in capsys.readouterr().out
+    assert [m.to for m in mail.outbox] == [["reader@example.org"]]
+
+
+def test_weekly_periods_are_iso_weeks():
+    assert delivery.period_for("weekly", date(2030, 1, 1)) == "2030-W01"
+    assert delivery.period_for("weekly", date(2029, 12, 30)) == "2029-W52"
+    assert delivery.period_for("daily", date(2030, 1, 1)) == "2030-01-01"

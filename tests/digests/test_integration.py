@@ -1,0 +1,104 @@
+"""A real SMTP server (aiosmtpd) and a real Celery worker on Redis, killed mid-pass."""
+
+import asyncio
+import socket
+import threading
+import time
+from email import message_from_bytes
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from chronicle.digests import delivery, tasks
+from chronicle.digests.models import FINISHED_STATES, Digest, DigestState
+from tests.digests.factories import confirmed_subscriber
+from tests.factories import published_development
+
+
+class RecordingHandler:
+    """Records each accepted message; can stall one RCPT so a worker is caught mid-send."""
+
+    def __init__(self) -> None:
+        self.accepted: list[tuple[str, str]] = []
+        self.recipients_seen = 0
+        self.stall_at: int | None = None
+        self.stalled = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.recipients_seen += 1
+        if self.recipients_seen == self.stall_at:
+            self.stalled.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+            return "451 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.content)
+        self.accepted.append((envelope.rcpt_tos[0], message["Message-ID"]))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = RecordingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield handler, port
+    handler.release.set()
+    controller.stop()
+
+
+def wait_until(condition, timeout, explain):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(explain())
+
+
+def all_finished(period: str, count: int) -> bool:
+    return Digest.objects.filter(period=period, state__in=FINISHED_STATES).count() == count
+
+
+@pytest.mark.smtp
+@pytest.mark.celery
+def test_a_worker_killed_mid_pass_neither_repeats_nor_skips_a_digest(celery_worker, smtp_server, curator, editor):
+    handler, port = smtp_server
+    subscribers = [confirmed_subscriber(f"reader{n}@example.org") for n in range(4)]
+    subscribers += [confirmed_subscriber(f"5g{n}@example.org", topics=["5g"]) for n in range(2)]
+    celery_worker.env.update(
+        {"EMAIL_URL": f"smtp://127.0.0.1:{port}", "DIGEST_LEASE_SECONDS": "2", "DIGEST_BATCH_SIZE": "2"}
+    )
+    celery_worker.start()
+
+    published_development(curator, editor, slug="first-5g-news", topics=["5g"])
+    tasks.start_digest_pass.delay("daily", "2030-01-01")
+    wait_until(lambda: all_finished("2030-01-01", 6), 30, celery_worker.output)
+    assert len(handler.accepted) == 6
+
+    published_development(curator, editor, slug="second-5g-news", topics=["5g"])
+    handler.stall_at = handler.recipients_seen + 3
+    tasks.start_digest_pass.delay("daily", "2030-01-02")
+    assert handler.stalled.wait(30), celery_worker.output()
+    celery_worker.kill()
+    handler.release.set()
+    states = list(Digest.objects.filter(period="2030-01-02").values_list("state", flat=True))
+    assert states.count(DigestState.SENT) == 2 and DigestState.SENDING in states
+
+    celery_worker.start()
+    time.sleep(2.1)  # the dead worker's lease runs out
+    tasks.resume_digests.delay()
+    wait_until(lambda: all_finished("2030-01-02", 6), 30, celery_worker.output)
+
+    assert set(Digest.objects.values_list("state", flat=True)) == {DigestState.SENT}
+    expected = sorted((row.subscriber.email, delivery.message_id(row)) for row in Digest.objects.all())
+    assert sorted(handler.accepted) == expected
+    assert {email for email, _ in expected} == {subscriber.email for subscriber in subscribers}
+    assert len(expected) == 12

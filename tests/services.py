@@ -11,6 +11,7 @@ from pathlib import Path
 
 import redis
 from django.db import connection
+from kombu import pools
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_REDIS_DB = int(os.environ.get("CHRONICLE_TEST_REDIS_DB", "9"))
@@ -98,6 +99,9 @@ def reset_connections(app) -> None:
         app._pool.force_close_all()
         app._pool = None
     app.amqp._producer_pool = None
+    # kombu keeps producer pools per connection in a global registry; drop them too, or
+    # the next test's send finds a pool whose connections were closed above.
+    pools.reset()
 
 
 def flush_test_broker() -> None:

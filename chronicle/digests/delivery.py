@@ -216,7 +216,7 @@ def _finish(row: Digest, state: str, content: DigestContent | None = None) -> No
             )
             SentDevelopment.objects.bulk_create(
                 [
-                    SentDevelopment(subscriber_id=row.subscriber_id, development_id=item.development_id, digest=row)
+                    SentDevelopment(subscriber_id=row.subscriber_id, development_id=item.development_id)
                     for item in content.new
                 ],
                 ignore_conflicts=True,

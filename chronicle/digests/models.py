@@ -107,9 +107,13 @@ class Digest(models.Model):
 class SentDevelopment(models.Model):
     """A development a subscriber was sent, so later corrections reach them too."""
 
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="sent_developments")
+    # A digest records dozens of these at once, right after the SMTP server accepted it;
+    # without a database-level constraint the insert skips a trigger per row (deleting a
+    # subscriber still cascades, through the ORM).
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.CASCADE, related_name="sent_developments", db_constraint=False
+    )
     development_id = models.UUIDField()
-    digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
         constraints = [

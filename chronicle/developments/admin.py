@@ -58,6 +58,18 @@ class TopicFilter(_JsonListFilter):
         return [(term.slug, term.label) for term in TOPICS.values()]
 
 
+class StateFilter(admin.ChoicesFieldListFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "state"
+
+
+class PendingRevisionFilter(admin.BooleanFieldListFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "revision of a published development"
+
+
 class KindFilter(admin.SimpleListFilter):
     title = "kind"
     parameter_name = "kind"
@@ -78,10 +90,15 @@ class DevelopmentAdmin(admin.ModelAdmin):
         "date_as_entered",
         "country_codes",
         "topic_labels",
-        "last_changed_at",
-        "last_changed_by",
+        "last_change",
     )
-    list_filter = ("workflow", "has_pending_revision", KindFilter, CountryFilter, TopicFilter)
+    list_filter = (
+        ("workflow", StateFilter),
+        ("has_pending_revision", PendingRevisionFilter),
+        KindFilter,
+        CountryFilter,
+        TopicFilter,
+    )
     search_fields = ("title", "slug", "content")
     search_help_text = "Search titles, slugs and every text of the content (summary, actors, sources…)."
     ordering = ("-last_changed_at",)
@@ -111,6 +128,10 @@ class DevelopmentAdmin(admin.ModelAdmin):
     @admin.display(description="topics")
     def topic_labels(self, record: DevelopmentRecord) -> str:
         return ", ".join(TOPICS[slug].label if slug in TOPICS else slug for slug in record.topics)
+
+    @admin.display(description="last change", ordering="last_changed_at")
+    def last_change(self, record: DevelopmentRecord) -> str:
+        return f"{record.last_changed_at:%Y-%m-%d %H:%M} by {record.last_changed_by}"
 
     # -- permissions: view to see, draft_development to edit, the commands check the rest --
 

@@ -19,11 +19,12 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from chronicle.domain.content import Content
 from chronicle.domain.errors import DomainError, InvalidContent
 from chronicle.eventstore import store
 
 from . import commands, diffs
-from .forms import DevelopmentEditor, NoteForm, ScheduleForm
+from .forms import DevelopmentEditor, NoteForm, ScheduleForm, post_data
 from .models import DevelopmentRecord, Workflow
 
 EDITABLE = (Workflow.DRAFT, Workflow.PUBLISHED)
@@ -172,20 +173,21 @@ def add_development(model_admin, request):
 def change_development(model_admin, request, object_id):
     record = _record(model_admin, request, object_id)
     editable = model_admin.has_change_permission(request, record) and record.workflow in EDITABLE
-    their_changes = None
+    their_changes = both_changed = None
     if request.method != "POST":
-        editor = DevelopmentEditor(content=record.content, version=record.version, read_only=not editable)
+        editor = DevelopmentEditor(content=record.content, version=record.version) if editable else None
         return _edit_page(model_admin, request, editor, record)
     if not editable:
         raise PermissionDenied
     editor = DevelopmentEditor(request.POST)
     if editor.is_valid():
+        content = editor.content()
         try:
             outcome = commands.revise_development(
-                record.pk, editor.content(), actor=request.user, expected_version=editor.form.cleaned_data["version"]
+                record.pk, content, actor=request.user, expected_version=editor.form.cleaned_data["version"]
             )
         except commands.ConflictError as conflict:
-            editor, their_changes = _after_conflict(request, record, conflict)
+            editor, their_changes, both_changed = _after_conflict(request, record, conflict, content)
             record.refresh_from_db()
         except InvalidContent as invalid:
             editor.add_content_errors(invalid.errors)
@@ -196,20 +198,34 @@ def change_development(model_admin, request, object_id):
             if "_submit" in request.POST:
                 _submit_after_save(request, outcome)
             return redirect(_change_url(record.pk))
-    return _edit_page(model_admin, request, editor, record, their_changes=their_changes)
+    return _edit_page(model_admin, request, editor, record, their_changes=their_changes, both_changed=both_changed)
 
 
-def _after_conflict(request, record: DevelopmentRecord, conflict: commands.ConflictError):
-    """Keep the curator's input, now based on the current version, and show what changed."""
+def _after_conflict(request, record: DevelopmentRecord, conflict: commands.ConflictError, mine: dict[str, Any]):
+    """Rebase the curator's input on the current version and show what changed meanwhile.
+
+    Fields the curator left alone take the current values, so saving again cannot quietly
+    undo the other change; fields the curator changed keep their input.
+    """
     history = store.read_stream(record.pk)
-    loaded = diffs.content_at(history, conflict.expected)
-    their_changes = diffs.compare(loaded, diffs.content_at(history, conflict.actual) or {})
+    loaded = diffs.content_at(history, conflict.expected) or {}
+    current = diffs.content_at(history, conflict.actual) or {}
+    # Their input passed validation before the version was checked, so it normalises.
+    mine = Content.from_dict(mine).to_dict()
+    untouched = [name for name in diffs.FIELD_LABELS if mine.get(name) == loaded.get(name)]
     data = request.POST.copy()
+    for name in untouched:
+        for key in [key for key in data if key == name or key.startswith(f"{name}-")]:
+            del data[key]
+    for key, values in post_data(current, untouched).items():
+        data.setlist(key, values)
     data["version"] = str(conflict.actual)
     editor = DevelopmentEditor(data)
     editor.is_valid()
     editor.add_error(conflict.message)
-    return editor, their_changes
+    their_changes = diffs.compare(loaded, current)
+    both_changed = [change.label for change in their_changes if change.name not in untouched]
+    return editor, their_changes, both_changed
 
 
 def _submit_after_save(request, outcome: commands.Outcome) -> None:
@@ -274,13 +290,12 @@ def _change_url(pk) -> str:
     return reverse("admin:developments_developmentrecord_change", args=[pk])
 
 
-def _edit_page(model_admin, request, editor: DevelopmentEditor, record: DevelopmentRecord | None, **extra: Any):
+def _edit_page(model_admin, request, editor: DevelopmentEditor | None, record: DevelopmentRecord | None, **extra: Any):
     user = request.user
     steps = []
     if record is not None:
         for step in available_steps(record, user):
             steps.append((step, step.form_class(initial={"version": record.version})))
-    editable = record is None or (model_admin.has_change_permission(request, record) and record.workflow in EDITABLE)
     blocked_by_four_eyes = (
         record is not None
         and record.workflow == Workflow.IN_REVIEW
@@ -293,11 +308,12 @@ def _edit_page(model_admin, request, editor: DevelopmentEditor, record: Developm
         "title": "Add development" if record is None else record.title,
         "record": record,
         "editor": editor,
-        "editable": editable,
+        "editable": editor is not None,
+        "facts": diffs.facts(record.content) if editor is None else None,
         "state": state_label(record) if record else "",
         "steps": steps,
         "blocked_by_four_eyes": blocked_by_four_eyes,
-        "media": model_admin.media + editor.media,
+        "media": model_admin.media + editor.media if editor else model_admin.media,
         **extra,
     }
     return TemplateResponse(request, "admin/developments/edit.html", context)

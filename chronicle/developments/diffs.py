@@ -30,6 +30,7 @@ FIELD_LABELS = {
     "sources": "Sources",
 }
 TEXT_FIELDS = ("title", "summary", "date")
+LIST_FIELDS = ("countries", "topics", "actors", "amounts", "places", "sources")
 
 EVENT_LABELS = {
     "development.drafted": "Drafted",
@@ -71,8 +72,25 @@ def compare(before: dict[str, Any] | None, after: dict[str, Any]) -> list[FieldC
         if old == new:
             continue
         old_pieces, new_pieces = _mark(old, new)
-        changes.append(FieldChange(name, label, old_pieces, new_pieces, is_list=name not in TEXT_FIELDS))
+        changes.append(FieldChange(name, label, old_pieces, new_pieces, is_list=name in LIST_FIELDS))
     return changes
+
+
+@dataclass(frozen=True)
+class Fact:
+    label: str
+    lines: list[str]
+    is_list: bool
+
+
+def facts(content: dict[str, Any]) -> list[Fact]:
+    """Every field of `content`, readable, for a page that shows it without a form."""
+    result = []
+    for name, label in FIELD_LABELS.items():
+        tokens = _tokens(name, content.get(name))
+        is_list = name in LIST_FIELDS
+        result.append(Fact(label, tokens if is_list else ["".join(tokens)] if tokens else [], is_list))
+    return result
 
 
 def _tokens(name: str, value: Any) -> list[str]:

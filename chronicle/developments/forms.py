@@ -142,9 +142,9 @@ class Part:
             return False
         form = self.formset.forms[self.kept[index - 1]]
         if field in form.fields:
-            form.add_error(field, f"{form.fields[field].label} {message}")
+            form.add_error(field, _sentence(form.fields[field].label, message))
         else:
-            form.add_error(None, f"This {self.item} {message}")
+            form.add_error(None, _sentence(f"This {self.item}", message))
         return True
 
 
@@ -158,7 +158,6 @@ class DevelopmentEditor:
         content: dict[str, Any] | None = None,
         version: int | None = None,
         adding: bool = False,
-        read_only: bool = False,
     ) -> None:
         content = content or {}
         initial = {name: content.get(name, [] if name in ("countries", "topics") else "") for name in FIELD_LABELS}
@@ -170,17 +169,10 @@ class DevelopmentEditor:
             self.form.fields["version"].required = True
         self.parts = {}
         for name, (form_class, label, item, help_text) in PARTS.items():
-            formset_class = formset_factory(form_class, extra=0 if read_only else 1, can_delete=not read_only)
+            formset_class = formset_factory(form_class, extra=1, can_delete=True)
             rows = [{key: _initial(value) for key, value in row.items()} for row in content.get(name, [])]
             formset = formset_class(data, initial=rows, prefix=name)
             self.parts[name] = Part(name, formset, label, item, help_text)
-        if read_only:
-            for form in self.all_forms():
-                for form_field in form.fields.values():
-                    form_field.disabled = True
-
-    def all_forms(self) -> list[forms.Form]:
-        return [self.form] + [form for part in self.parts.values() for form in part.formset.forms]
 
     @property
     def media(self) -> forms.Media:
@@ -215,10 +207,9 @@ class DevelopmentEditor:
             if part.add_error(int(nested["index"]), nested["field"], message):
                 return
         if key in self.form.fields and key != "version":
-            self.form.add_error(key, f"{self.form.fields[key].label} {message}")
+            self.form.add_error(key, _sentence(self.form.fields[key].label, message))
             return
-        label = FIELD_LABELS.get(key) or key.capitalize()
-        self.form.add_error(None, f"{label} {message}")
+        self.form.add_error(None, _sentence(FIELD_LABELS.get(key) or key.capitalize(), message))
 
     def add_error(self, message: str) -> None:
         self.form.add_error(None, message)
@@ -228,8 +219,31 @@ class DevelopmentEditor:
         return bool(self.form.errors) or any(part.formset.total_error_count() for part in self.parts.values())
 
 
+def _sentence(subject: str, message: str) -> str:
+    """The domain's messages are either predicates ("is required.") or whole sentences."""
+    return message if message[:1].isupper() else f"{subject} {message}"
+
+
 def _initial(value: Any) -> Any:
     return "" if value is None else value
+
+
+def post_data(content: dict[str, Any], names) -> dict[str, list[str]]:
+    """What the form posts for the fields `names` of `content` (the inverse of `content()`)."""
+    data: dict[str, list[str]] = {}
+    for name in names:
+        if name in PARTS:
+            rows = content.get(name, [])
+            data[f"{name}-TOTAL_FORMS"] = [str(len(rows))]
+            data[f"{name}-INITIAL_FORMS"] = [str(len(rows))]
+            for index, row in enumerate(rows):
+                for key, value in row.items():
+                    data[f"{name}-{index}-{key}"] = [str(_initial(value))]
+        elif name in ("countries", "topics"):
+            data[name] = list(content.get(name, []))
+        else:
+            data[name] = [content.get(name, "")]
+    return data
 
 
 class NoteForm(forms.Form):

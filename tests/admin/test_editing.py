@@ -113,7 +113,7 @@ def test_a_development_in_review_is_locked(client, curator):
     client.force_login(curator)
     page = client.get(change_url(outcome.development_id)).content.decode()
     assert "the content is locked" in page and 'value="Save draft"' not in page
-    assert re.search(r'<input type="text" name="title"[^>]* disabled', page)
+    assert 'id="facts"' in page and 'name="title"' not in page
     data = form_data(content_data(title="Changed"), version=2)
     assert client.post(change_url(outcome.development_id), data).status_code == 403
     assert Event.objects.count() == 2
@@ -132,15 +132,33 @@ def test_a_stale_form_is_refused_naming_who_changed_what_and_keeps_the_input(cli
     assert response.status_code == 200
     assert "changed by someone else after you opened it: eddie-editor changed summary" in html
     assert 'value="The curator&#x27;s new title"' in html  # the input stays
+    assert "The editor&#x27;s better summary.</textarea>" in html  # their change is not undone
     assert 'name="version" value="2"' in html  # a second save is against what they now see
-    their_changes = html[html.index('id="their-changes"') : html.index('id="development-form"')]
+    their_changes = html[html.index('id="their-changes"') : html.index("<h2>Facts</h2>")]
     assert "<ins>better</ins>" in their_changes
     assert DevelopmentRecord.objects.get().title == "Beltelecom tests 5G with Huawei"
     assert Event.objects.count() == 2
 
-    response = client.post(change_url(outcome.development_id), {**data, "version": "2"})
+    response = client.post(change_url(outcome.development_id), {**data, "version": "2", "summary": "Merged."})
     assert response.status_code == 302
-    assert DevelopmentRecord.objects.get().title == "The curator's new title"
+    assert (DevelopmentRecord.objects.get().title, DevelopmentRecord.objects.get().content["summary"]) == (
+        "The curator's new title",
+        "Merged.",
+    )
+
+
+def test_after_a_conflict_parts_the_curator_left_alone_show_the_current_rows(client, curator, editor):
+    outcome = commands.draft_development(content_data(), actor=curator, slug="contested-rows")
+    loaded = DevelopmentRecord.objects.get()
+    extra_source = {"title": "ITU news", "publisher": "ITU", "url": "https://example.org/itu"}
+    commands.revise_development(
+        outcome.development_id, content_data(sources=[*content_data()["sources"], extra_source]), actor=editor
+    )
+    client.force_login(curator)
+    data = form_data(loaded.content, version=loaded.version, title="A new title")
+    html = client.post(change_url(outcome.development_id), data).content.decode()
+    assert 'name="sources-1-title" value="ITU news"' in html
+    assert "You changed" not in html
 
 
 def test_saving_without_changes_records_nothing(client, curator):

@@ -177,8 +177,10 @@ def change_development(model_admin, request, object_id):
     if request.method != "POST":
         editor = DevelopmentEditor(content=record.content, version=record.version) if editable else None
         return _edit_page(model_admin, request, editor, record)
-    if not editable:
+    if not model_admin.has_change_permission(request, record):
         raise PermissionDenied
+    # A page loaded before the development was submitted still posts here; the command
+    # refuses it with a conflict naming the submission, and the input is kept.
     editor = DevelopmentEditor(request.POST)
     if editor.is_valid():
         content = editor.content()

@@ -47,6 +47,11 @@ def curator(roles, django_user_model):
 
 
 @pytest.fixture
+def second_curator(roles, django_user_model):
+    return _member(django_user_model, "cora-curator-2", roles["Curators"])
+
+
+@pytest.fixture
 def editor(roles, django_user_model):
     return _member(django_user_model, "eddie-editor", roles["Editors"])
 

@@ -114,8 +114,19 @@ def test_a_development_in_review_is_locked(client, curator):
     page = client.get(change_url(outcome.development_id)).content.decode()
     assert "the content is locked" in page and 'value="Save draft"' not in page
     assert 'id="facts"' in page and 'name="title"' not in page
-    data = form_data(content_data(title="Changed"), version=2)
-    assert client.post(change_url(outcome.development_id), data).status_code == 403
+    response = client.post(change_url(outcome.development_id), form_data(content_data(title="Changed"), version=2))
+    assert "Cannot revise a development that is in review" in response.content.decode()
+    assert Event.objects.count() == 2
+
+
+def test_a_page_opened_before_the_submission_gets_a_conflict_not_an_error(client, curator, second_curator):
+    outcome = commands.draft_development(content_data(), actor=curator, slug="submitted-meanwhile")
+    commands.submit_development(outcome.development_id, actor=second_curator)
+    client.force_login(curator)
+    response = client.post(change_url(outcome.development_id), form_data(content_data(title="Mine"), version=1))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "cora-curator-2 submitted it for review" in html and 'value="Mine"' in html
     assert Event.objects.count() == 2
 
 
@@ -197,3 +208,11 @@ def test_the_list_shows_state_kind_date_countries_topics_and_filters(client, cur
     assert "Beltelecom" not in client.get(LIST_URL, {"q": "rostelecom"}).content.decode()
     assert "Russian decree" in client.get(LIST_URL, {"q": "rostelecom"}).content.decode()
     assert "Beltelecom" in client.get(LIST_URL, {"topic": "5g", "o": "4"}).content.decode()
+
+
+def test_markup_in_invalid_input_is_escaped_in_the_error_messages(client, curator):
+    client.force_login(curator)
+    sources = [{"title": "x", "publisher": "y", "url": "<script>alert(1)</script>"}]
+    html = client.post(ADD_URL, form_data(content_data(sources=sources, kind=""))).content.decode()
+    assert "URL “&lt;script&gt;alert(1)&lt;/script&gt;” is not an http(s) address." in html
+    assert "<script>alert(1)" not in html

@@ -196,9 +196,12 @@ def change_development(model_admin, request, object_id):
         except DomainError as error:
             editor.add_error(error.message)
         else:
-            messages.success(request, "Saved." if outcome.changed else "Nothing had changed; nothing was recorded.")
+            if outcome.changed:
+                messages.success(request, "Saved.")
             if "_submit" in request.POST:
                 _submit_after_save(request, outcome)
+            elif not outcome.changed:
+                messages.info(request, "Nothing had changed, so nothing was recorded.")
             return redirect(_change_url(record.pk))
     return _edit_page(model_admin, request, editor, record, their_changes=their_changes, both_changed=both_changed)
 

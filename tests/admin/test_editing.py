@@ -177,7 +177,7 @@ def test_saving_without_changes_records_nothing(client, curator):
     record = DevelopmentRecord.objects.get()
     client.force_login(curator)
     response = client.post(change_url(record.pk), form_data(record.content, version=record.version), follow=True)
-    assert "Nothing had changed" in response.content.decode()
+    assert "Nothing had changed, so nothing was recorded." in response.content.decode()
     assert Event.objects.count() == 1
 
 

@@ -41,7 +41,7 @@ def _next_url(request, **changes) -> str:
     query = request.query_params.copy()
     for name, value in changes.items():
         query[name] = value
-    return request.build_absolute_uri(f"{request.path}?{urlencode(query, doseq=True)}")
+    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
 
 def _page_url(request, cursor: str | None) -> str | None:

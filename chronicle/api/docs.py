@@ -106,7 +106,14 @@ AS_OF = _param(
     type=OpenApiTypes.DATETIME,
     examples={"Before a correction": "2024-05-01T12:00:00Z"},
 )
-CURSOR = _param("cursor", "Opaque; take it from the `next` address of the previous page.")
+CURSOR = _param(
+    "cursor",
+    "Opaque; take it from the `next` address of the previous page.",
+    examples={
+        "A later page": "WyItZGF0ZSIsWyIyMDIxLTA2LTMwIiwiMjAyMS0wNi0wMSIsIjBkYWYzMGNhLTM3NmEtNTYxNy1iMTcy"
+        "LTRlMWZkODhlNTdhYyJdXQ"
+    },
+)
 
 
 def limit(default: int, maximum: int) -> OpenApiParameter:

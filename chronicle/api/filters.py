@@ -24,7 +24,7 @@ _CALENDAR_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 def read(request, parameters: type[serializers.Serializer]) -> dict:
     """The validated query parameters of `request`, or ValidationError (400) naming each bad one."""
     query = request.query_params
-    fields = parameters().fields
+    fields = parameters._declared_fields
     problems: dict[str, list[str]] = {}
     data: dict[str, object] = {}
     for name in query:

@@ -1,1 +1,19 @@
-urlpatterns: list = []
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("v1/developments/", views.DevelopmentList.as_view(), name="development-list"),
+    path("v1/developments/<str:identifier>/", views.DevelopmentDetail.as_view(), name="development-detail"),
+    path("v1/developments/<str:identifier>/history/", views.DevelopmentHistory.as_view(), name="development-history"),
+    path("v1/events/", views.PublicEvents.as_view(), name="event-list"),
+    path("v1/topics/", views.Topics.as_view(), name="topic-list"),
+    path("v1/countries/", views.Countries.as_view(), name="country-list"),
+    path("v1/actors/", views.Actors.as_view(), name="actor-list"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    re_path(r"^.*$", views.unknown_address),
+]

@@ -210,6 +210,16 @@ CELERY_BEAT_SCHEDULE: dict = {
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "chronicle.api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    # One JSON error shape for every DRF view: {"error": {"code", "message", "fields"}}.
+    "EXCEPTION_HANDLER": "chronicle.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        "anonymous": env("API_RATE_ANONYMOUS") or "60/minute",
+        "partner": env("API_RATE_PARTNER") or "1200/minute",
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Chronicle API",
@@ -218,6 +228,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "chronicle.api.docs.describe_api",
+    ],
 }
 
 # -- Security in production --------------------------------------------------------------

@@ -1,0 +1,49 @@
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from .models import ApiKey
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Create and revoke partners' keys. A key is shown once, on the page after creating it."""
+
+    list_display = ("name", "owner", "prefix", "status", "created_at", "expires_at", "last_used_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("name", "prefix", "owner__username", "owner__email")
+    autocomplete_fields = ("owner",)
+    readonly_fields = ("prefix", "created_at", "revoked_at", "last_used_at")
+    actions = ["revoke"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("name", "owner", "expires_at")
+        return ("name", "owner", "prefix", "created_at", "expires_at", "revoked_at", "last_used_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is None else ("owner", *self.readonly_fields)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            # Never stored: only its digest is. Handed to response_add for this one page.
+            request._new_api_key = obj.assign_new_secret()
+        super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "key": obj,
+            "secret": request._new_api_key,
+            "title": "Copy the new API key now",
+        }
+        return TemplateResponse(request, "admin/api/apikey/created.html", context)
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request, queryset):
+        revoked = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {revoked} key(s); requests with them now get 401.", messages.SUCCESS)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # revoke instead: the key's record says who could read when

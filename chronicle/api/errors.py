@@ -1,0 +1,92 @@
+"""One JSON error shape for every DRF view in the project (REST_FRAMEWORK["EXCEPTION_HANDLER"]).
+
+    {"error": {"code": "invalid", "message": "…", "fields": {"country": ["…"]}}}
+
+`code` is stable and machine-readable, `message` is a sentence for people, `fields` maps
+each bad parameter or body field to its problems (empty when no field is at fault).
+"""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+from rest_framework import exceptions, serializers, status
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def exception_handler(exc, context):
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # not an API error: a real bug, which must surface as one
+    if response.status_code == status.HTTP_404_NOT_FOUND:
+        code, message, fields = "not_found", _message(response.data) or "Not found.", {}
+    elif isinstance(exc, exceptions.ValidationError):
+        fields = _fields(exc.detail)
+        code = "invalid"
+        message = _validation_message(fields)
+    else:
+        code = getattr(exc, "default_code", "error")
+        message, fields = _message(response.data) or str(exc), {}
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            message = f"Too many requests; retry in {int(exc.wait) + 1} seconds."
+    response.data = error_body(code, message, fields)
+    return response
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def error_response(status_code: int, code: str, message: str) -> JsonResponse:
+    """The same shape from a plain Django view (e.g. an unknown address under /api/)."""
+    return JsonResponse(error_body(code, message), status=status_code)
+
+
+def _message(data) -> str:
+    if isinstance(data, dict) and "detail" in data:
+        return str(data["detail"])
+    return ""
+
+
+def _fields(detail) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        result: dict[str, list[str]] = {}
+        for name, problems in detail.items():
+            key = "request" if name == "non_field_errors" else str(name)
+            result.setdefault(key, []).extend(_flatten(problems))
+        return result
+    return {"request": _flatten(detail)}
+
+
+def _flatten(problems) -> list[str]:
+    if isinstance(problems, dict):
+        # A list parameter reports problems by index; the message already quotes the value.
+        return [
+            text if isinstance(name, int) else f"{name}: {text}"
+            for name, value in problems.items()
+            for text in _flatten(value)
+        ]
+    if isinstance(problems, list):
+        return [text for item in problems for text in _flatten(item)]
+    return [str(problems)]
+
+
+def _validation_message(fields: dict[str, list[str]]) -> str:
+    if list(fields) == ["request"]:
+        return " ".join(fields["request"])
+    if len(fields) == 1:
+        ((name, problems),) = fields.items()
+        return f"{name}: {' '.join(problems)}"
+    return "Some values are not valid: " + "; ".join(f"{name}: {' '.join(p)}" for name, p in fields.items())
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable, machine-readable: invalid, not_found, throttled, …")
+    message = serializers.CharField(help_text="What went wrong, for people.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Each parameter or field at fault, with its problems.",
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()

@@ -1,0 +1,96 @@
+"""API keys for partners.
+
+A key is shown once, when it is created; only its SHA-256 digest is stored. Keys are 240
+random bits, so a fast unsalted digest is enough (as for GitHub or Stripe tokens) and lets
+authentication look a key up in one indexed query. The public prefix names the key in
+logs and in the admin without revealing it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+KEY_SCHEME = "chr"
+# last_used_at is a hint for the admin, not an audit log: refresh it at most this often.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiKey(models.Model):
+    name = models.CharField(max_length=100, help_text="What the key is for, e.g. “Acme research dashboard”.")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_keys")
+    prefix = models.CharField(max_length=12, unique=True, editable=False)
+    hashed_key = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Leave empty for a key that does not expire.")
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "API key"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({KEY_SCHEME}_{self.prefix}…)"
+
+    @classmethod
+    def issue(cls, *, name: str, owner, expires_at=None) -> tuple[ApiKey, str]:
+        """Create a key; return it with the secret, which is never retrievable again."""
+        key = cls(name=name, owner=owner, expires_at=expires_at)
+        secret = key.assign_new_secret()
+        key.save()
+        return key, secret
+
+    def assign_new_secret(self) -> str:
+        self.prefix = secrets.token_hex(4)
+        secret = secrets.token_urlsafe(30)
+        self.hashed_key = digest(secret)
+        return f"{KEY_SCHEME}_{self.prefix}_{secret}"
+
+    def matches(self, secret: str) -> bool:
+        return hmac.compare_digest(self.hashed_key, digest(secret))
+
+    def problem(self, now=None) -> str:
+        """Why the key cannot be used now, or "" if it can."""
+        now = now or timezone.now()
+        if self.revoked_at is not None:
+            return "This API key was revoked."
+        if self.expires_at is not None and self.expires_at <= now:
+            return "This API key has expired."
+        if not self.owner.is_active:
+            return "The owner of this API key is deactivated."
+        return ""
+
+    def revoke(self, now=None) -> bool:
+        """Revoke the key; False if it already was."""
+        now = now or timezone.now()
+        return bool(ApiKey.objects.filter(pk=self.pk, revoked_at__isnull=True).update(revoked_at=now))
+
+    def note_use(self, now=None) -> None:
+        now = now or timezone.now()
+        if self.last_used_at is None or now - self.last_used_at >= LAST_USED_RESOLUTION:
+            ApiKey.objects.filter(pk=self.pk).update(last_used_at=now)
+            self.last_used_at = now
+
+    @property
+    def status(self) -> str:
+        return self.problem().removeprefix("This API key ").rstrip(".") or "active"
+
+
+def parse_key(text: str) -> tuple[str, str] | None:
+    """(prefix, secret) of a key as sent by a client, or None if it is not shaped like one."""
+    scheme, _, rest = text.partition("_")
+    prefix, _, secret = rest.partition("_")
+    if scheme != KEY_SCHEME or len(prefix) != 8 or not secret:
+        return None
+    return prefix, secret

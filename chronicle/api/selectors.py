@@ -1,0 +1,352 @@
+"""What the API reads: public read models only, never drafts or reviews.
+
+Current answers come from the public read models (`PublicDevelopment` and its filter rows,
+`PublicRevision`). Answers `as_of` a past moment are what was public then: the detail
+replays the development's stream (`projections.as_of`); the list reads each development's
+last public revision recorded by then, which holds exactly the content that was public
+after it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+from django.db.models import BooleanField, Count, Exists, FloatField, Max, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
+
+from chronicle.developments import projections
+from chronicle.developments.commands import development_id_for
+from chronicle.developments.models import (
+    PublicActor,
+    PublicCountry,
+    PublicDevelopment,
+    PublicRevision,
+    PublicStatus,
+    PublicTopic,
+    RevisionKind,
+)
+from chronicle.domain import edtf
+from chronicle.domain.development import SLUG
+from chronicle.domain.events import PUBLIC_EVENT_TYPES
+from chronicle.eventstore import store
+from chronicle.eventstore.store import RecordedEvent
+
+from .pagination import (
+    Key,
+    after_q,
+    date_key,
+    datetime_key,
+    decode_cursor,
+    encode_cursor,
+    float_key,
+    int_key,
+    is_after,
+    sort_in_memory,
+    text_key,
+    uuid_key,
+)
+
+RELEVANCE = "relevance"
+# Ties broken by id, in the direction that lets PostgreSQL walk one index backwards.
+ORDERING_KEYS: dict[str, list[Key]] = {
+    "-date": [date_key("date_latest", True), date_key("date_earliest", True), uuid_key("id", False)],
+    "date": [date_key("date_latest", False), date_key("date_earliest", False), uuid_key("id", True)],
+    "-updated": [datetime_key("updated_at", True), uuid_key("id", False)],
+    "updated": [datetime_key("updated_at", False), uuid_key("id", True)],
+    RELEVANCE: [float_key("rank", True), uuid_key("id", False)],
+}
+HISTORY_KEYS = [int_key("position", False)]
+ACTOR_KEYS = [text_key("name", False)]
+
+# The text `q` searches on PostgreSQL; migration 0002 indexes exactly this expression.
+SEARCH_DOCUMENT = (
+    "setweight(to_tsvector('english', coalesce(title, '')), 'A') || "
+    "setweight(to_tsvector('english', coalesce(summary, '')), 'B')"
+)
+SEARCH_QUERY = "websearch_to_tsquery('english', %s)"
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+
+
+def _page(items: list[Any], limit: int, ordering: str, keys: list[Key], value) -> Page:
+    if len(items) <= limit:
+        return Page(items, None)
+    last = items[limit - 1]
+    return Page(items[:limit], encode_cursor(ordering, [value(last, key.field) for key in keys]))
+
+
+# -- developments ------------------------------------------------------------------------
+
+
+def developments(params: dict) -> Page:
+    if params.get("as_of"):
+        return _developments_as_of(params)
+    full_text = bool(params.get("q")) and connection.vendor == "postgresql"
+    ordering = params.get("ordering") or (RELEVANCE if full_text else "-date")
+    keys = ORDERING_KEYS[ordering]
+    rows = _filtered(params)
+    if full_text:
+        rows = rows.annotate(
+            # Constant SQL; the search text is a bound parameter.
+            rank=RawSQL(  # noqa: S611
+                f"ts_rank(({SEARCH_DOCUMENT}), {SEARCH_QUERY})::float8", [params["q"]], output_field=FloatField()
+            )
+        )
+    if params.get("cursor"):
+        rows = rows.filter(after_q(keys, decode_cursor(params["cursor"], ordering, keys)))
+    limit = params["limit"]
+    items = list(rows.order_by(*(key.order_by for key in keys))[: limit + 1])
+    return _page(items, limit, ordering, keys, getattr)
+
+
+def _filtered(params: dict) -> QuerySet[PublicDevelopment]:
+    rows = PublicDevelopment.objects.all()
+    if not params["include_retracted"]:
+        rows = rows.filter(status=PublicStatus.PUBLISHED)
+    countries = params["country"]
+    if countries and params["country_match"] == "any":
+        rows = rows.filter(Exists(PublicCountry.objects.filter(development=OuterRef("pk"), code__in=countries)))
+    else:
+        for code in countries:
+            rows = rows.filter(Exists(PublicCountry.objects.filter(development=OuterRef("pk"), code=code)))
+    if params["topic"]:
+        rows = rows.filter(Exists(PublicTopic.objects.filter(development=OuterRef("pk"), slug__in=params["topic"])))
+    if params["kind"]:
+        rows = rows.filter(kind__in=params["kind"])
+    if params["actor"]:
+        named = Q()
+        for name in params["actor"]:
+            named |= Q(name__iexact=name)
+        rows = rows.filter(Exists(PublicActor.objects.filter(named, development=OuterRef("pk"))))
+    if params.get("date_from"):
+        rows = rows.filter(date_latest__gte=params["date_from"])
+    if params.get("date_to"):
+        rows = rows.filter(date_earliest__lte=params["date_to"])
+    if params.get("q"):
+        rows = rows.filter(_text_matches(params["q"]))
+    return rows
+
+
+def _text_matches(text: str) -> Q:
+    if connection.vendor == "postgresql":
+        return Q(RawSQL(f"({SEARCH_DOCUMENT}) @@ {SEARCH_QUERY}", [text], output_field=BooleanField()))  # noqa: S611
+    # SQLite: every word somewhere in the title or summary (no stemming, no ranking).
+    matches = Q()
+    for word in text.split():
+        matches &= Q(title__icontains=word) | Q(summary__icontains=word)
+    return matches
+
+
+def _developments_as_of(params: dict) -> Page:
+    """The list as it was at `as_of`, from each development's last public revision by then.
+
+    The filters run on the content of that revision, in Python, streaming the revisions
+    once; memory holds only the sort values of the matches. Costs a pass over every
+    development public at that time: an audit query, not the hot path.
+    """
+    when = params["as_of"]
+    ordering = params.get("ordering") or "-date"
+    keys = ORDERING_KEYS[ordering]
+    cursor = decode_cursor(params["cursor"], ordering, keys) if params.get("cursor") else None
+    last_by_then = (
+        PublicRevision.objects.filter(recorded_at__lte=when)
+        .values("development_id")
+        .annotate(last=Max("position"))
+        .values("last")
+    )
+    revisions = (
+        PublicRevision.objects.filter(position__in=last_by_then)
+        .values_list("position", "development_id", "kind", "content", "recorded_at")
+        .iterator(chunk_size=2000)
+    )
+    matches: list[dict[str, Any]] = []
+    for position, development_id, kind, content, recorded_at in revisions:
+        if kind == RevisionKind.RETRACTED and not params["include_retracted"]:
+            continue
+        span = edtf.parse(content["date"])
+        if not _content_matches(content, span, params):
+            continue
+        item = {
+            "position": position,
+            "id": development_id,
+            "date_latest": span.latest,
+            "date_earliest": span.earliest,
+            "updated_at": recorded_at,
+        }
+        if cursor is None or is_after([item[key.field] for key in keys], cursor, keys):
+            matches.append(item)
+    sort_in_memory(matches, keys, dict.__getitem__)
+    page = _page(matches[: params["limit"] + 1], params["limit"], ordering, keys, dict.__getitem__)
+    page.items = _as_of_developments([item["position"] for item in page.items])
+    return page
+
+
+def _content_matches(content: dict, span: edtf.EdtfDate, params: dict) -> bool:
+    countries = set(content["countries"])
+    wanted = set(params["country"])
+    if wanted and not (wanted <= countries if params["country_match"] == "all" else wanted & countries):
+        return False
+    if params["topic"] and not set(params["topic"]) & set(content["topics"]):
+        return False
+    if params["kind"] and content["kind"] not in params["kind"]:
+        return False
+    if params["actor"]:
+        names = {actor["name"].casefold() for actor in content.get("actors", [])}
+        if not names & {name.casefold() for name in params["actor"]}:
+            return False
+    if params.get("date_from") and span.latest < params["date_from"]:
+        return False
+    if params.get("date_to") and span.earliest > params["date_to"]:
+        return False
+    if params.get("q"):
+        text = f"{content['title']} {content.get('summary', '')}".casefold()
+        if not all(word.casefold() in text for word in params["q"].split()):
+            return False
+    return True
+
+
+def _as_of_developments(positions: list[int]) -> list[PublicDevelopment]:
+    revisions = PublicRevision.objects.in_bulk(positions)
+    ids = [revision.development_id for revision in revisions.values()]
+    known = {
+        row["id"]: row
+        for row in PublicDevelopment.objects.filter(id__in=ids).values("id", "slug", "first_published_at")
+    }
+    return [
+        _development_after(revisions[position], **known[revisions[position].development_id]) for position in positions
+    ]
+
+
+def _development_after(revision: PublicRevision, *, id, slug: str, first_published_at: datetime) -> PublicDevelopment:
+    """The development as it was public right after `revision` (same shape as the read model)."""
+    content = revision.content
+    span = edtf.parse(content["date"])
+    retracted = revision.kind == RevisionKind.RETRACTED
+    return PublicDevelopment(
+        id=id,
+        slug=slug,
+        status=PublicStatus.RETRACTED if retracted else PublicStatus.PUBLISHED,
+        title=content["title"],
+        summary=content.get("summary", ""),
+        kind=content["kind"],
+        stage=content.get("stage", ""),
+        date=content["date"],
+        date_earliest=span.earliest,
+        date_latest=span.latest,
+        content=content,
+        retraction_reason=revision.note if retracted else "",
+        first_published_at=first_published_at,
+        updated_at=revision.recorded_at,
+        last_public_position=revision.position,
+    )
+
+
+# -- one development ---------------------------------------------------------------------
+
+
+def development_id(identifier: str) -> uuid.UUID | None:
+    """The id named by a UUID or a slug in the URL (slugs map to ids for good)."""
+    try:
+        return uuid.UUID(identifier)
+    except ValueError:
+        return development_id_for(identifier) if SLUG.fullmatch(identifier) else None
+
+
+def development(identifier: str, as_of: datetime | None = None) -> PublicDevelopment | None:
+    """The public development, now or as recorded at `as_of`; None if it was not public."""
+    found = development_id(identifier)
+    if found is None:
+        return None
+    if as_of is None:
+        return PublicDevelopment.objects.filter(id=found).first()
+    projection = projections.as_of(found, as_of)
+    return projection.public if projection else None
+
+
+def history(development_id: uuid.UUID, params: dict) -> Page:
+    rows = PublicRevision.objects.filter(development_id=development_id)
+    if params.get("as_of"):
+        rows = rows.filter(recorded_at__lte=params["as_of"])
+    if params.get("cursor"):
+        rows = rows.filter(after_q(HISTORY_KEYS, decode_cursor(params["cursor"], "position", HISTORY_KEYS)))
+    items = list(rows.order_by("position")[: params["limit"] + 1])
+    return _page(items, params["limit"], "position", HISTORY_KEYS, getattr)
+
+
+# -- the change stream -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicEvent:
+    event: RecordedEvent
+    slug: str
+    revision: PublicRevision | None
+
+
+def public_events(after: int, limit: int) -> list[PublicEvent]:
+    """Public events after position `after`, in position order, with the content each left public."""
+    events = store.read_after(after, limit=limit, types=PUBLIC_EVENT_TYPES)
+    revisions = PublicRevision.objects.in_bulk([event.position for event in events])
+    slugs = dict(
+        PublicDevelopment.objects.filter(id__in={event.stream_id for event in events}).values_list("id", "slug")
+    )
+    return [PublicEvent(event, slugs.get(event.stream_id, ""), revisions.get(event.position)) for event in events]
+
+
+# -- vocabularies ------------------------------------------------------------------------
+
+
+def topic_counts() -> dict[str, int]:
+    return dict(
+        PublicTopic.objects.filter(development__status=PublicStatus.PUBLISHED)
+        .values("slug")
+        .annotate(count=Count("development"))
+        .values_list("slug", "count")
+    )
+
+
+def country_counts() -> list[tuple[str, int]]:
+    return list(
+        PublicCountry.objects.filter(development__status=PublicStatus.PUBLISHED)
+        .values("code")
+        .annotate(count=Count("development"))
+        .order_by("code")
+        .values_list("code", "count")
+    )
+
+
+def actors(params: dict) -> Page:
+    rows = PublicActor.objects.filter(development__status=PublicStatus.PUBLISHED)
+    if params.get("q"):
+        rows = rows.filter(name__icontains=params["q"])
+    named = rows.values("name").annotate(count=Count("development", distinct=True)).order_by("name")
+    if params.get("cursor"):
+        named = named.filter(after_q(ACTOR_KEYS, decode_cursor(params["cursor"], "name", ACTOR_KEYS)))
+    page = _page(list(named[: params["limit"] + 1]), params["limit"], "name", ACTOR_KEYS, dict.__getitem__)
+    roles: dict[str, set[str]] = {}
+    for name, role in rows.filter(name__in=[item["name"] for item in page.items]).values_list("name", "role"):
+        roles.setdefault(name, set()).add(role)
+    for item in page.items:
+        item["roles"] = sorted(roles[item["name"]])
+    return page
+
+
+# -- what the answers derive from, for conditional GET -----------------------------------
+
+
+def public_version(as_of: datetime | None = None) -> tuple[int, datetime | None]:
+    """Position and time of the latest public event (recorded by `as_of`): every public
+    read model changes only when one is recorded, so this versions all of them."""
+    rows = PublicRevision.objects.all()
+    if as_of is not None:
+        rows = rows.filter(recorded_at__lte=as_of)
+    latest = rows.order_by("-position").values_list("position", "recorded_at").first()
+    return latest or (0, None)

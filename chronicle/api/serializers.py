@@ -1,0 +1,270 @@
+"""The API's representations.
+
+The declared fields are the documented contract: drf-spectacular builds the OpenAPI
+schema from them, and the schemathesis test holds every response to it. The
+`to_representation` methods build each dict directly, because rendering field by field
+took most of a list request's time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from chronicle.developments.models import PublicDevelopment, PublicRevision, PublicStatus, RevisionKind
+from chronicle.domain import edtf
+
+from .selectors import PublicEvent
+
+EVENT_KINDS = {
+    "development.published": RevisionKind.PUBLISHED,
+    "development.corrected": RevisionKind.CORRECTED,
+    "development.updated": RevisionKind.UPDATED,
+    "development.retracted": RevisionKind.RETRACTED,
+}
+
+
+def _time(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class ActorSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    role = serializers.CharField(help_text="e.g. operator, supplier, organisation.")
+
+
+class AmountSerializer(serializers.Serializer):
+    value = serializers.CharField(help_text="A decimal number written out in full, e.g. “200000000” or “1.235”.")
+    currency = serializers.CharField(required=False, help_text="ISO 4217 code, for money.")
+    unit = serializers.CharField(required=False, help_text="For anything but money, e.g. Gbit/s.")
+    measures = serializers.CharField(help_text="What the amount measures.")
+
+
+class PlaceSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    country = serializers.CharField(help_text="ISO 3166-1 alpha-2.")
+    lat = serializers.FloatField(required=False, help_text="WGS84 latitude.")
+    lon = serializers.FloatField(required=False, help_text="WGS84 longitude.")
+
+
+class SourceSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    publisher = serializers.CharField(required=False)
+    author = serializers.CharField(required=False)
+    url = serializers.CharField(required=False)
+    published = serializers.CharField(required=False, help_text="YYYY, YYYY-MM or YYYY-MM-DD.")
+    accessed = serializers.CharField(required=False, help_text="YYYY-MM-DD.")
+    locator = serializers.CharField(required=False, help_text="Page, section or paragraph.")
+    quote = serializers.CharField(required=False)
+
+
+class FactsSerializer(serializers.Serializer):
+    """What a published development says. On a retracted one every fact is null."""
+
+    summary = serializers.CharField(allow_null=True, allow_blank=True)
+    kind = serializers.CharField(allow_null=True, help_text="Slug from the kinds vocabulary, e.g. treaty.")
+    stage = serializers.CharField(allow_null=True, help_text="announced, signed, in-force, …; null if not known.")
+    date = serializers.CharField(allow_null=True, help_text="EDTF as entered: 2005, 2010-03, 2021~, 2015/2023, …")
+    date_earliest = serializers.DateField(allow_null=True, help_text="The first day `date` can mean.")
+    date_latest = serializers.DateField(allow_null=True, help_text="The last day `date` can mean.")
+    countries = serializers.ListField(child=serializers.CharField(), allow_null=True, help_text="ISO 3166-1 alpha-2.")
+    topics = serializers.ListField(child=serializers.CharField(), allow_null=True, help_text="Topic slugs.")
+    actors = ActorSerializer(many=True, allow_null=True)
+    amounts = AmountSerializer(many=True, allow_null=True)
+    places = PlaceSerializer(many=True, allow_null=True)
+    sources = SourceSerializer(many=True, allow_null=True)
+
+
+WITHHELD = dict.fromkeys(FactsSerializer._declared_fields)
+
+
+def facts(content: dict, span: edtf.EdtfDate | None = None) -> dict:
+    span = span or edtf.parse(content["date"])
+    return {
+        "summary": content.get("summary", ""),
+        "kind": content["kind"],
+        "stage": content.get("stage") or None,
+        "date": content["date"],
+        "date_earliest": span.earliest.isoformat(),
+        "date_latest": span.latest.isoformat(),
+        "countries": content["countries"],
+        "topics": content["topics"],
+        "actors": content.get("actors", []),
+        "amounts": content.get("amounts", []),
+        "places": content.get("places", []),
+        "sources": content.get("sources", []),
+    }
+
+
+class RetractionSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    retracted_at = serializers.DateTimeField()
+
+
+class DevelopmentSerializer(FactsSerializer):
+    id = serializers.UUIDField()
+    slug = serializers.SlugField()
+    status = serializers.ChoiceField(choices=PublicStatus.choices)
+    title = serializers.CharField()
+    url = serializers.URLField(help_text="This development in the API.")
+    history_url = serializers.URLField(help_text="Its public revisions.")
+    page_url = serializers.URLField(help_text="Its public web page.")
+    first_published_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField(help_text="When its latest public event was recorded.")
+    position = serializers.IntegerField(help_text="Change-stream position of its latest public event.")
+    retraction = RetractionSerializer(
+        allow_null=True, help_text="Why and when it was retracted; null unless retracted."
+    )
+
+    def to_representation(self, development: PublicDevelopment) -> dict:
+        request = self.context["request"]
+        retracted = development.status == PublicStatus.RETRACTED
+        detail = reverse("api:development-detail", args=[development.id])
+        span = edtf.EdtfDate(development.date, development.date_earliest, development.date_latest)
+        return {
+            "id": str(development.id),
+            "slug": development.slug,
+            "status": development.status,
+            "title": development.title,
+            **(WITHHELD if retracted else facts(development.content, span)),
+            "url": request.build_absolute_uri(detail),
+            "history_url": request.build_absolute_uri(f"{detail}history/"),
+            "page_url": request.build_absolute_uri(f"/developments/{development.slug}/"),
+            "first_published_at": _time(development.first_published_at),
+            "updated_at": _time(development.updated_at),
+            "position": development.last_public_position,
+            "retraction": (
+                {"reason": development.retraction_reason, "retracted_at": _time(development.updated_at)}
+                if retracted
+                else None
+            ),
+        }
+
+
+class DevelopmentPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="The next page; null on the last one.")
+    results = DevelopmentSerializer(many=True)
+
+
+class RevisionContentSerializer(FactsSerializer):
+    title = serializers.CharField()
+
+
+def revision_content(content: dict | None) -> dict | None:
+    return {"title": content["title"], **facts(content)} if content is not None else None
+
+
+class RevisionSerializer(serializers.Serializer):
+    position = serializers.IntegerField(help_text="Its position in the change stream.")
+    version = serializers.IntegerField(help_text="Its version within the development's stream.")
+    kind = serializers.ChoiceField(choices=RevisionKind.choices)
+    note = serializers.CharField(
+        allow_blank=True, help_text="The public note of a correction or update; the reason of a retraction."
+    )
+    recorded_at = serializers.DateTimeField()
+    content = RevisionContentSerializer(
+        allow_null=True, help_text="What the development said after this revision; null for the retraction."
+    )
+
+    def to_representation(self, revision: PublicRevision) -> dict:
+        retraction = revision.kind == RevisionKind.RETRACTED
+        return {
+            "position": revision.position,
+            "version": revision.version,
+            "kind": revision.kind,
+            "note": revision.note,
+            "recorded_at": _time(revision.recorded_at),
+            "content": None if retraction else revision_content(revision.content),
+        }
+
+
+class HistoryPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="The next page; null on the last one.")
+    results = RevisionSerializer(many=True)
+
+
+class EventDevelopmentSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    slug = serializers.SlugField()
+    url = serializers.URLField()
+
+
+class PublicEventSerializer(serializers.Serializer):
+    position = serializers.IntegerField(help_text="Global, gap-free order; pass the last one seen as `after`.")
+    event_id = serializers.UUIDField()
+    type = serializers.ChoiceField(choices=list(EVENT_KINDS))
+    kind = serializers.ChoiceField(choices=RevisionKind.choices, help_text="The revision kind, as in history.")
+    development = EventDevelopmentSerializer()
+    version = serializers.IntegerField(help_text="Version of the development's stream after this event.")
+    recorded_at = serializers.DateTimeField()
+    note = serializers.CharField(allow_blank=True, help_text="Correction or update note; retraction reason.")
+    content = RevisionContentSerializer(
+        allow_null=True, help_text="What the development said after this event; null for a retraction."
+    )
+
+    def to_representation(self, item: PublicEvent) -> dict:
+        event, revision = item.event, item.revision
+        request = self.context["request"]
+        kind = EVENT_KINDS[event.type]
+        return {
+            "position": event.position,
+            "event_id": str(event.event_id),
+            "type": event.type,
+            "kind": kind,
+            "development": {
+                "id": str(event.stream_id),
+                "slug": item.slug,
+                "url": request.build_absolute_uri(reverse("api:development-detail", args=[event.stream_id])),
+            },
+            "version": event.version,
+            "recorded_at": _time(event.recorded_at),
+            "note": event.data.get("note") or event.data.get("reason") or "",
+            "content": (
+                revision_content(revision.content) if revision is not None and kind != RevisionKind.RETRACTED else None
+            ),
+        }
+
+
+class EventPageSerializer(serializers.Serializer):
+    next = serializers.IntegerField(
+        help_text="Pass as `after` for the next page: the last position returned, or `after` if none was."
+    )
+    next_url = serializers.URLField()
+    results = PublicEventSerializer(many=True)
+
+
+class TopicSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    label = serializers.CharField()
+    description = serializers.CharField()
+    count = serializers.IntegerField(help_text="Published developments with this topic (retracted ones not counted).")
+    url = serializers.URLField(help_text="Those developments.")
+
+
+class TopicListSerializer(serializers.Serializer):
+    results = TopicSerializer(many=True)
+
+
+class CountrySerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="ISO 3166-1 alpha-2.")
+    name = serializers.CharField()
+    count = serializers.IntegerField(help_text="Published developments involving this country.")
+    url = serializers.URLField(help_text="Those developments.")
+
+
+class CountryListSerializer(serializers.Serializer):
+    results = CountrySerializer(many=True)
+
+
+class ActorEntrySerializer(serializers.Serializer):
+    name = serializers.CharField()
+    roles = serializers.ListField(child=serializers.CharField(), help_text="Every role it has in them.")
+    count = serializers.IntegerField(help_text="Published developments naming this actor.")
+    url = serializers.URLField(help_text="Those developments.")
+
+
+class ActorPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="The next page; null on the last one.")
+    results = ActorEntrySerializer(many=True)

@@ -1,0 +1,277 @@
+"""The partner API: thin views over `selectors`, documented for OpenAPI in `docs`."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.http import HttpResponsePermanentRedirect
+from django.urls import Resolver404, resolve, reverse
+from drf_spectacular.utils import extend_schema
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chronicle.developments.models import PublicDevelopment
+from chronicle.domain.content import country_name
+from chronicle.domain.vocabulary import TOPICS
+
+from . import docs, filters, selectors, serializers
+from .authentication import ApiKeyAuthentication
+from .conditional import etag_for, not_modified, with_validators
+from .errors import error_response
+from .throttling import AnonymousThrottle, PartnerThrottle
+
+NOT_PUBLIC = "No published development has this id or slug."
+
+
+class PublicApiView(APIView):
+    authentication_classes = [ApiKeyAuthentication, SessionAuthentication]
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonymousThrottle, PartnerThrottle]
+    renderer_classes = [JSONRenderer]
+
+    def respond(self, body, etag: str, last_modified):
+        return with_validators(Response(body), etag, last_modified)
+
+
+def _next_url(request, **changes) -> str:
+    query = request.query_params.copy()
+    for name, value in changes.items():
+        query[name] = value
+    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+
+def _page_url(request, cursor: str | None) -> str | None:
+    return _next_url(request, cursor=cursor) if cursor else None
+
+
+class DevelopmentList(PublicApiView):
+    @extend_schema(
+        operation_id="developments_list",
+        summary="Developments",
+        description="Published developments, filtered and ordered, by cursor pages. Filters combine with AND.",
+        parameters=[*docs.DEVELOPMENT_FILTERS, docs.AS_OF, docs.CURSOR, docs.limit(20, 100)],
+        responses={200: serializers.DevelopmentPageSerializer, 304: docs.NOT_MODIFIED, **docs.COMMON_ERRORS},
+        examples=docs.ERROR_EXAMPLES[:2] + docs.ERROR_EXAMPLES[3:],
+    )
+    def get(self, request):
+        params = filters.read(request, filters.DevelopmentListParameters)
+        position, last_modified = selectors.public_version(params.get("as_of"))
+        etag = etag_for(request, position)
+        if cached := not_modified(request, etag, last_modified):
+            return cached
+        page = selectors.developments(params)
+        body = {
+            "next": _page_url(request, page.next_cursor),
+            "results": serializers.DevelopmentSerializer(page.items, many=True, context={"request": request}).data,
+        }
+        return self.respond(body, etag, last_modified)
+
+
+def _development(identifier: str, as_of=None) -> PublicDevelopment:
+    development = selectors.development(identifier, as_of)
+    if development is None:
+        raise NotFound(NOT_PUBLIC)
+    return development
+
+
+class DevelopmentDetail(PublicApiView):
+    @extend_schema(
+        operation_id="developments_retrieve",
+        summary="One development",
+        description=(
+            "A development by id (UUID) or slug. A retracted one answers 200 with `status: retracted`, its "
+            "title and `retraction`; its other facts are null (see Retracted developments above)."
+        ),
+        parameters=[docs.AS_OF],
+        responses={
+            200: serializers.DevelopmentSerializer,
+            304: docs.NOT_MODIFIED,
+            404: docs.NOT_FOUND,
+            **docs.COMMON_ERRORS,
+        },
+        examples=docs.ERROR_EXAMPLES,
+    )
+    def get(self, request, identifier: str):
+        params = filters.read(request, filters.AsOfParameter)
+        development = _development(identifier, params.get("as_of"))
+        etag = etag_for(request, development.id, development.last_public_position, development.status)
+        if cached := not_modified(request, etag, development.updated_at):
+            return cached
+        body = serializers.DevelopmentSerializer(development, context={"request": request}).data
+        return self.respond(body, etag, development.updated_at)
+
+
+class DevelopmentHistory(PublicApiView):
+    @extend_schema(
+        operation_id="developments_history",
+        summary="Its public revisions",
+        description=(
+            "Its first publication, corrections, updates and retraction, oldest first, each with its note and "
+            "the content it left public. With `as_of`, only revisions recorded by then."
+        ),
+        parameters=[docs.AS_OF, docs.CURSOR, docs.limit(100, 100)],
+        responses={
+            200: serializers.HistoryPageSerializer,
+            304: docs.NOT_MODIFIED,
+            404: docs.NOT_FOUND,
+            **docs.COMMON_ERRORS,
+        },
+        examples=docs.ERROR_EXAMPLES,
+    )
+    def get(self, request, identifier: str):
+        params = filters.read(request, filters.HistoryParameters)
+        development = _development(identifier)
+        etag = etag_for(request, development.last_public_position)
+        if cached := not_modified(request, etag, development.updated_at):
+            return cached
+        page = selectors.history(development.id, params)
+        if not page.items and not params.get("cursor"):
+            raise NotFound(NOT_PUBLIC)  # not yet published at as_of
+        body = {
+            "next": _page_url(request, page.next_cursor),
+            "results": serializers.RevisionSerializer(page.items, many=True).data,
+        }
+        return self.respond(body, etag, development.updated_at)
+
+
+class PublicEvents(PublicApiView):
+    @extend_schema(
+        operation_id="events_list",
+        summary="The public change stream",
+        description=(
+            "Every public event — published, corrected, updated, retracted — in position order. Start with "
+            "`after=0`, then pass the `next` you got. Never skips an event, even under concurrent publishing."
+        ),
+        parameters=[
+            docs._param(
+                "after",
+                "Return events with a position above this one (default 0: from the start).",
+                type=int,
+                examples={"Resume": 1200},
+            ),
+            docs.limit(100, 1000),
+        ],
+        responses={200: serializers.EventPageSerializer, 304: docs.NOT_MODIFIED, **docs.COMMON_ERRORS},
+        examples=[docs.ERROR_EXAMPLES[0], docs.ERROR_EXAMPLES[1], docs.ERROR_EXAMPLES[3]],
+    )
+    def get(self, request):
+        params = filters.read(request, filters.EventsParameters)
+        items = selectors.public_events(params["after"], params["limit"])
+        next_position = items[-1].event.position if items else params["after"]
+        last_modified = items[-1].event.recorded_at if items else None
+        etag = etag_for(request, *(item.event.position for item in items))
+        if cached := not_modified(request, etag, last_modified):
+            return cached
+        body = {
+            "next": next_position,
+            "next_url": _next_url(request, after=next_position),
+            "results": serializers.PublicEventSerializer(items, many=True, context={"request": request}).data,
+        }
+        return self.respond(body, etag, last_modified)
+
+
+def _developments_url(request, **query) -> str:
+    return request.build_absolute_uri(f"{reverse('api:development-list')}?{urlencode(query)}")
+
+
+class VocabularyView(PublicApiView):
+    parameters = filters.NoParameters
+
+    def get(self, request):
+        params = filters.read(request, self.parameters)
+        position, last_modified = selectors.public_version()
+        etag = etag_for(request, position)
+        if cached := not_modified(request, etag, last_modified):
+            return cached
+        return self.respond(self.body(request, params), etag, last_modified)
+
+
+class Topics(VocabularyView):
+    @extend_schema(
+        operation_id="topics_list",
+        summary="Topics",
+        description="The topic vocabulary, each with its number of published developments.",
+        responses={200: serializers.TopicListSerializer, 304: docs.NOT_MODIFIED, **docs.COMMON_ERRORS},
+    )
+    def get(self, request):
+        return super().get(request)
+
+    def body(self, request, params) -> dict:
+        counts = selectors.topic_counts()
+        return {
+            "results": [
+                {
+                    "slug": term.slug,
+                    "label": term.label,
+                    "description": term.description,
+                    "count": counts.get(term.slug, 0),
+                    "url": _developments_url(request, topic=term.slug),
+                }
+                for term in TOPICS.values()
+            ]
+        }
+
+
+class Countries(VocabularyView):
+    @extend_schema(
+        operation_id="countries_list",
+        summary="Countries",
+        description="Every country that published developments involve, by ISO code, with their number.",
+        responses={200: serializers.CountryListSerializer, 304: docs.NOT_MODIFIED, **docs.COMMON_ERRORS},
+    )
+    def get(self, request):
+        return super().get(request)
+
+    def body(self, request, params) -> dict:
+        return {
+            "results": [
+                {
+                    "code": code,
+                    "name": country_name(code),
+                    "count": count,
+                    "url": _developments_url(request, country=code),
+                }
+                for code, count in selectors.country_counts()
+            ]
+        }
+
+
+class Actors(VocabularyView):
+    parameters = filters.ActorsParameters
+
+    @extend_schema(
+        operation_id="actors_list",
+        summary="Actors",
+        description="Organisations and people named by published developments, by name, with their roles and count.",
+        parameters=[
+            docs._param("q", "Only names containing this text (case-insensitive).", examples={"Huawei": "huawei"}),
+            docs.CURSOR,
+            docs.limit(100, 500),
+        ],
+        responses={200: serializers.ActorPageSerializer, 304: docs.NOT_MODIFIED, **docs.COMMON_ERRORS},
+    )
+    def get(self, request):
+        return super().get(request)
+
+    def body(self, request, params) -> dict:
+        page = selectors.actors(params)
+        return {
+            "next": _page_url(request, page.next_cursor),
+            "results": [{**item, "url": _developments_url(request, actor=item["name"])} for item in page.items],
+        }
+
+
+def unknown_address(request):
+    """JSON 404 for any other address under /api/ (after Django's usual slash redirect)."""
+    if not request.path.endswith("/"):
+        try:
+            if resolve(request.path + "/").func is not unknown_address:
+                query = request.META.get("QUERY_STRING", "")
+                return HttpResponsePermanentRedirect(request.path + "/" + (f"?{query}" if query else ""))
+        except Resolver404:
+            pass
+    return error_response(404, "not_found", "There is no API endpoint at this address; see /api/docs/.")

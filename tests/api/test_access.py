@@ -1,0 +1,125 @@
+"""Who may read: anonymous clients, API keys (valid, expired, revoked), staff; and rate limits."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from chronicle.api.models import ApiKey
+from chronicle.developments import commands
+from tests.api.conftest import error_of
+from tests.factories import content_data, published_development
+
+LIST = "/api/v1/developments/"
+
+
+@pytest.fixture
+def partner(db):
+    return User.objects.create_user("acme", email="data@acme.example", password="correct-horse-battery")
+
+
+@pytest.fixture
+def chronicle(curator, editor):
+    published_development(curator, editor, title="Public")
+    commands.draft_development(content_data(title="Draft"), actor=curator, slug="a-draft")
+
+
+def key_header(secret: str) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Api-Key {secret}"}
+
+
+def test_the_permission_matrix(api, chronicle, partner, editor):
+    _, valid = ApiKey.issue(name="dashboard", owner=partner)
+    _, expired = ApiKey.issue(name="old", owner=partner, expires_at=timezone.now() - timedelta(days=1))
+    revoked_key, revoked = ApiKey.issue(name="leaked", owner=partner)
+    assert revoked_key.revoke()
+
+    anonymous = api.get(LIST)
+    with_key = api.get(LIST, **key_header(valid))
+    api.force_login(editor)  # staff, signed in to the admin, reading the docs
+    staff = api.get(LIST)
+    api.logout()
+    for response in (anonymous, with_key, staff):
+        assert response.status_code == 200
+        assert [d["title"] for d in response.json()["results"]] == ["Public"]
+
+    for secret, message in (
+        (expired, "This API key has expired."),
+        (revoked, "This API key was revoked."),
+        ("chr_00000000_guessed", "This API key is not valid."),
+        ("not-even-shaped-like-one", "This API key is not valid."),
+        (valid[:-1] + ("A" if valid[-1] != "A" else "B"), "This API key is not valid."),
+    ):
+        response = api.get(LIST, **key_header(secret))
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"] == "Api-Key"
+        assert error_of(response) == {"code": "authentication_failed", "message": message, "fields": {}}
+
+
+def test_keys_are_stored_hashed_and_record_their_last_use(api, db, partner):
+    key, secret = ApiKey.issue(name="dashboard", owner=partner)
+    stored = ApiKey.objects.values_list("prefix", "hashed_key").get()
+    assert secret.startswith(f"chr_{key.prefix}_")
+    assert secret.split("_", 2)[2] not in "".join(stored)
+    assert key.last_used_at is None
+
+    assert api.get(LIST, **key_header(secret)).status_code == 200
+    key.refresh_from_db()
+    assert key.last_used_at is not None
+
+
+def test_a_deactivated_owner_locks_their_keys(api, db, partner):
+    _, secret = ApiKey.issue(name="dashboard", owner=partner)
+    partner.is_active = False
+    partner.save()
+    assert api.get(LIST, **key_header(secret)).status_code == 401
+
+
+@pytest.fixture
+def low_rates(settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anonymous": "2/minute", "partner": "4/minute"},
+    }
+
+
+def test_anonymous_clients_are_throttled_sooner_than_keys_with_retry_after(api, db, partner, low_rates):
+    for _ in range(2):
+        assert api.get(LIST).status_code == 200
+    throttled = api.get(LIST)
+    assert throttled.status_code == 429
+    assert 0 < int(throttled["Retry-After"]) <= 60
+    error = error_of(throttled)
+    assert error["code"] == "throttled" and "retry in" in error["message"]
+
+    _, secret = ApiKey.issue(name="dashboard", owner=partner)
+    statuses = [api.get(LIST, **key_header(secret)).status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 200, 429]
+
+
+# -- the admin -------------------------------------------------------------------------------
+
+
+def test_the_admin_creates_a_key_showing_it_once_and_revokes_it(client, db, partner, django_user_model):
+    admin = django_user_model.objects.create_superuser("root", "root@example.org", "correct-horse-battery")
+    client.force_login(admin)
+    response = client.post(
+        "/admin/api/apikey/add/",
+        {"name": "Acme dashboard", "owner": partner.pk, "expires_at_0": "", "expires_at_1": ""},
+    )
+    assert response.status_code == 200
+    key = ApiKey.objects.get()
+    secret = response.context["secret"]
+    assert secret.startswith(f"chr_{key.prefix}_") and secret in response.content.decode()
+    assert key.matches(secret.split("_", 2)[2])
+    assert secret not in client.get(f"/admin/api/apikey/{key.pk}/change/").content.decode()
+    assert secret not in client.get("/admin/api/apikey/").content.decode()
+
+    api_response = client.get(LIST, HTTP_AUTHORIZATION=f"Api-Key {secret}")
+    assert api_response.status_code == 200
+
+    client.post("/admin/api/apikey/", {"action": "revoke", "_selected_action": [key.pk]})
+    key.refresh_from_db()
+    assert key.revoked_at is not None
+    assert client.get(LIST, HTTP_AUTHORIZATION=f"Api-Key {secret}").status_code == 401

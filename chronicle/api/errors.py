@@ -20,7 +20,7 @@ def exception_handler(exc, context):
     if response.status_code == status.HTTP_404_NOT_FOUND:
         code, message, fields = "not_found", _message(response.data) or "Not found.", {}
     elif isinstance(exc, exceptions.ValidationError):
-        fields = _fields(exc.detail)
+        fields = field_errors(exc.detail)
         code = "invalid"
         message = _validation_message(fields)
     else:
@@ -47,7 +47,8 @@ def _message(data) -> str:
     return ""
 
 
-def _fields(detail) -> dict[str, list[str]]:
+def field_errors(detail) -> dict[str, list[str]]:
+    """DRF validation details as field → flat list of messages (the `fields` of an error)."""
     if isinstance(detail, dict):
         result: dict[str, list[str]] = {}
         for name, problems in detail.items():

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from chronicle.api.errors import field_errors
 from chronicle.domain.content import is_country
 from chronicle.domain.vocabulary import TOPICS
 
@@ -123,7 +124,7 @@ class SubscriptionView(APIView):
                     "error": {
                         "code": "invalid",
                         "message": "The subscription has errors; see fields.",
-                        "fields": serializer.errors,
+                        "fields": field_errors(serializer.errors),
                     }
                 },
                 status=status.HTTP_400_BAD_REQUEST,

@@ -104,11 +104,14 @@ def test_draft_review_publish_correct_and_the_guards(sign_in, curator, editor, s
     eddie.click("#step-publish-correction button")
     _message(eddie, "The correction is published")
     screenshot(eddie, "editor-published-correction")
-    # The public page is another app's; its read model is what it shows.
     public = PublicDevelopment.objects.get(pk=development_id)
-    assert public.summary == "Beltelecom and Huawei ran a 5G test network in Brest."
     correction = PublicRevision.objects.filter(development=public).last()
     assert (correction.kind, correction.note) == ("corrected", "The test network was in Brest, not in Minsk.")
+    eddie.goto(f"/developments/{public.slug}/")
+    expect(eddie.locator("main")).to_contain_text("Beltelecom and Huawei ran a 5G test network in Brest.")
+    expect(eddie.locator("main")).to_contain_text("The test network was in Brest, not in Minsk.")
+    screenshot(eddie, "public-page-shows-the-correction")
+    eddie.go_back()
 
     # A stale form: the editor saves while the curator is still typing.
     cora.goto(change_url(development_id))

@@ -81,14 +81,18 @@ def test_a_correction_keeps_history_and_announces_itself_after_commit(
 ):
     development_id = published_development(curator, editor)
     announced = []
-    public_events_committed.connect(lambda sender, events, **kw: announced.extend(events), weak=False)
+
+    def receiver(sender, events, **kwargs):
+        announced.extend(events)
+
+    public_events_committed.connect(receiver)
     try:
         commands.revise_development(development_id, content_data(title="Corrected title"), actor=curator)
         commands.submit_development(development_id, actor=curator)
         with django_capture_on_commit_callbacks(execute=True):
             commands.publish_correction(development_id, "The title was wrong.", actor=editor)
     finally:
-        public_events_committed.receivers.clear()
+        public_events_committed.disconnect(receiver)
     assert [e.type for e in announced] == ["development.corrected"]
     public = PublicDevelopment.objects.get(id=development_id)
     assert public.title == "Corrected title"

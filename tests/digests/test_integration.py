@@ -93,9 +93,13 @@ def test_a_worker_killed_mid_pass_neither_repeats_nor_skips_a_digest(celery_work
     assert states.count(DigestState.SENT) == 2 and DigestState.SENDING in states
 
     celery_worker.start()
-    time.sleep(2.1)  # the dead worker's lease runs out
-    tasks.resume_digests.delay()
-    wait_until(lambda: all_finished("2030-01-02", 6), 30, celery_worker.output)
+    # Beat sends resume_digests periodically; here every 2.5 s, past the 2 s lease of the
+    # dead worker's claims, until the period is complete.
+    deadline = time.monotonic() + 40
+    while not all_finished("2030-01-02", 6) and time.monotonic() < deadline:
+        time.sleep(2.5)
+        tasks.resume_digests.delay()
+    assert all_finished("2030-01-02", 6), celery_worker.output()
 
     assert set(Digest.objects.values_list("state", flat=True)) == {DigestState.SENT}
     expected = sorted((row.subscriber.email, delivery.message_id(row)) for row in Digest.objects.all())

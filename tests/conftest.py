@@ -35,6 +35,15 @@ def content():
     return content_data()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _broker_from_settings():
+    """Celery prefers a CELERY_BROKER_URL environment variable over app.conf.broker_url;
+    tests choose their broker through app.conf, so the variable must not be set."""
+    import os
+
+    os.environ.pop("CELERY_BROKER_URL", None)
+
+
 @pytest.fixture
 def celery_worker(transactional_db, settings, tmp_path):
     """Start with `celery_worker.start()`; a real worker on Redis sharing the test database.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from abc import ABC, abstractmethod
 
 from django.core.cache import cache
 from rest_framework.settings import api_settings
@@ -28,11 +29,12 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), PERIODS[period[0]]
 
 
-class _Throttle(BaseThrottle):
+class _Throttle(BaseThrottle, ABC):
     scope = ""
 
+    @abstractmethod
     def identity(self, request) -> str | None:
-        raise NotImplementedError
+        """Whom to count the request against, or None when this throttle does not apply."""
 
     def allow_request(self, request, view) -> bool:
         identity = self.identity(request)

@@ -6,6 +6,8 @@ PostgreSQL flushes with TRUNCATE, which row triggers do not see, and the SQLite 
 `chronicle.eventstore.sqlite` lifts the trigger for the length of the flush only.
 """
 
+from django.core.exceptions import ImproperlyConfigured
+
 TABLE = "eventstore_event"
 MESSAGE = "The event log is append-only: recorded events cannot be changed or deleted."
 
@@ -44,7 +46,7 @@ def install(schema_editor) -> None:
         for statement in SQLITE_INSTALL:
             schema_editor.execute(statement)
     else:
-        raise NotImplementedError(f"Chronicle supports PostgreSQL and SQLite, not {vendor}.")
+        raise ImproperlyConfigured(f"Chronicle supports PostgreSQL and SQLite, not {vendor}.")
 
 
 def remove(schema_editor) -> None:

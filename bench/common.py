@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import subprocess
@@ -55,3 +56,36 @@ def migrate(url: str) -> None:
 
 def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_sink(port: int, record: Path) -> None:
+    """An aiosmtpd server on loopback that appends every accepted message to `record`
+    (a JSON line [from, to, size], then the message); runs until stdin closes."""
+    from aiosmtpd.controller import Controller
+
+    out = record.open("ab")
+
+    class Sink:
+        async def handle_DATA(self, server, session, envelope):
+            header = json.dumps([envelope.mail_from, envelope.rcpt_tos, len(envelope.content)]).encode()
+            out.write(header + b"\n" + envelope.content)
+            out.flush()
+            return "250 OK"
+
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    print("ready", flush=True)
+    sys.stdin.read()
+    controller.stop()
+    out.close()
+
+
+def read_messages(record: Path, start: int = 0, end: int | None = None) -> list[tuple[str, list[str], bytes]]:
+    messages = []
+    end = record.stat().st_size if end is None else end
+    with record.open("rb") as data:
+        data.seek(start)
+        while data.tell() < end:
+            mail_from, rcpt_tos, size = json.loads(data.readline())
+            messages.append((mail_from, rcpt_tos, data.read(size)))
+    return messages

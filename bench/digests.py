@@ -32,6 +32,10 @@ import time
 from datetime import date
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import read_messages, run_sink
+
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = "chronicle_bench_digests"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
@@ -57,40 +61,6 @@ def admin_sql(statement: str) -> None:
 
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
         connection.execute(statement)
-
-
-# -- the sink (its own process) ------------------------------------------------------------
-
-
-def run_sink(port: int, record: Path) -> None:
-    """An aiosmtpd server that appends every accepted message to `record`."""
-    from aiosmtpd.controller import Controller
-
-    out = record.open("ab")
-
-    class Sink:
-        async def handle_DATA(self, server, session, envelope):
-            header = json.dumps([envelope.mail_from, envelope.rcpt_tos, len(envelope.content)]).encode()
-            out.write(header + b"\n" + envelope.content)
-            out.flush()
-            return "250 OK"
-
-    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
-    controller.start()
-    print("ready", flush=True)
-    sys.stdin.read()  # until the parent closes our stdin
-    controller.stop()
-    out.close()
-
-
-def read_messages(record: Path, start: int, end: int) -> list[tuple[str, list[str], bytes]]:
-    messages = []
-    with record.open("rb") as data:
-        data.seek(start)
-        while data.tell() < end:
-            mail_from, rcpt_tos, size = json.loads(data.readline())
-            messages.append((mail_from, rcpt_tos, data.read(size)))
-    return messages
 
 
 # -- data ----------------------------------------------------------------------------------

@@ -30,6 +30,17 @@ def second_editor(db, django_user_model):
     return _user(django_user_model, "erin-editor", "editor")
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Rate-limit counters and cached API answers live in the cache; each test starts with none
+    (test databases reuse event positions, so an answer cached by one test would be stale)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def content():
     return content_data()

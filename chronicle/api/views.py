@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpResponsePermanentRedirect
 from django.urls import Resolver404, resolve, reverse
 from drf_spectacular.utils import extend_schema
@@ -33,7 +36,19 @@ class PublicApiView(APIView):
     throttle_classes = [AnonymousThrottle, PartnerThrottle]
     renderer_classes = [JSONRenderer]
 
-    def respond(self, body, etag: str, last_modified):
+    def respond(self, request, etag: str, last_modified, build: Callable[[], dict]):
+        """A 304 if the client's copy is current; else the body, built at most once per ETag.
+
+        An ETag names the data version an answer shows, so a body built for it stays right
+        until a public event changes the version, and readers share it through the cache.
+        """
+        if cached := not_modified(request, etag, last_modified):
+            return cached
+        key = f"api-body:{request.scheme}://{request.get_host()}:{etag}"  # bodies hold absolute URLs
+        body = cache.get(key)
+        if body is None:
+            body = build()
+            cache.set(key, body, timeout=settings.API_BODY_CACHE_SECONDS)
         return with_validators(Response(body), etag, last_modified)
 
 
@@ -60,15 +75,15 @@ class DevelopmentList(PublicApiView):
     def get(self, request):
         params = filters.read(request, filters.DevelopmentListParameters)
         position, last_modified = selectors.public_version(params.get("as_of"))
-        etag = etag_for(request, position)
-        if cached := not_modified(request, etag, last_modified):
-            return cached
-        page = selectors.developments(params)
-        body = {
-            "next": _page_url(request, page.next_cursor),
-            "results": serializers.DevelopmentSerializer(page.items, many=True, context={"request": request}).data,
-        }
-        return self.respond(body, etag, last_modified)
+
+        def build() -> dict:
+            page = selectors.developments(params)
+            return {
+                "next": _page_url(request, page.next_cursor),
+                "results": serializers.DevelopmentSerializer(page.items, many=True, context={"request": request}).data,
+            }
+
+        return self.respond(request, etag_for(request, position), last_modified, build)
 
 
 def _development(identifier: str, as_of=None) -> PublicDevelopment:
@@ -99,10 +114,12 @@ class DevelopmentDetail(PublicApiView):
         params = filters.read(request, filters.AsOfParameter)
         development = _development(identifier, params.get("as_of"))
         etag = etag_for(request, development.id, development.last_public_position, development.status)
-        if cached := not_modified(request, etag, development.updated_at):
-            return cached
-        body = serializers.DevelopmentSerializer(development, context={"request": request}).data
-        return self.respond(body, etag, development.updated_at)
+        return self.respond(
+            request,
+            etag,
+            development.updated_at,
+            lambda: serializers.DevelopmentSerializer(development, context={"request": request}).data,
+        )
 
 
 class DevelopmentHistory(PublicApiView):
@@ -125,17 +142,17 @@ class DevelopmentHistory(PublicApiView):
     def get(self, request, identifier: str):
         params = filters.read(request, filters.HistoryParameters)
         development = _development(identifier)
-        etag = etag_for(request, development.last_public_position)
-        if cached := not_modified(request, etag, development.updated_at):
-            return cached
-        page = selectors.history(development.id, params)
-        if not page.items and not params.get("cursor"):
-            raise NotFound(NOT_PUBLIC)  # not yet published at as_of
-        body = {
-            "next": _page_url(request, page.next_cursor),
-            "results": serializers.RevisionSerializer(page.items, many=True).data,
-        }
-        return self.respond(body, etag, development.updated_at)
+
+        def build() -> dict:
+            page = selectors.history(development.id, params)
+            if not page.items and not params.get("cursor"):
+                raise NotFound(NOT_PUBLIC)  # not yet published at as_of
+            return {
+                "next": _page_url(request, page.next_cursor),
+                "results": serializers.RevisionSerializer(page.items, many=True).data,
+            }
+
+        return self.respond(request, etag_for(request, development.last_public_position), development.updated_at, build)
 
 
 class PublicEvents(PublicApiView):
@@ -164,14 +181,16 @@ class PublicEvents(PublicApiView):
         next_position = items[-1].event.position if items else params["after"]
         last_modified = items[-1].event.recorded_at if items else None
         etag = etag_for(request, *(item.event.position for item in items))
-        if cached := not_modified(request, etag, last_modified):
-            return cached
-        body = {
-            "next": next_position,
-            "next_url": _next_url(request, after=next_position),
-            "results": serializers.PublicEventSerializer(items, many=True, context={"request": request}).data,
-        }
-        return self.respond(body, etag, last_modified)
+        return self.respond(
+            request,
+            etag,
+            last_modified,
+            lambda: {
+                "next": next_position,
+                "next_url": _next_url(request, after=next_position),
+                "results": serializers.PublicEventSerializer(items, many=True, context={"request": request}).data,
+            },
+        )
 
 
 def _developments_url(request, **query) -> str:
@@ -184,10 +203,7 @@ class VocabularyView(PublicApiView):
     def get(self, request):
         params = filters.read(request, self.parameters)
         position, last_modified = selectors.public_version()
-        etag = etag_for(request, position)
-        if cached := not_modified(request, etag, last_modified):
-            return cached
-        return self.respond(self.body(request, params), etag, last_modified)
+        return self.respond(request, etag_for(request, position), last_modified, lambda: self.body(request, params))
 
 
 class Topics(VocabularyView):

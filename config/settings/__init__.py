@@ -221,6 +221,9 @@ REST_FRAMEWORK = {
         "partner": env("API_RATE_PARTNER") or "1200/minute",
     },
 }
+# API answers are cached by their ETag, which changes with every public event; this only
+# bounds how long an answer no one asks for again keeps its place.
+API_BODY_CACHE_SECONDS = env_int("API_BODY_CACHE_SECONDS", 600)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Chronicle API",
     "DESCRIPTION": "Cooperation developments, their history and the public change stream.",

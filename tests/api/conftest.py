@@ -2,20 +2,11 @@ import json
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from chronicle.developments import importing
 
 SEED_PATH = settings.BASE_DIR / "fixtures" / "seed_chronicle.json"
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttles():
-    """Rate-limit counters live in the cache; each test starts with none."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

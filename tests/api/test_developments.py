@@ -277,7 +277,7 @@ def test_the_list_as_of_filters_and_pages_like_the_current_one(api, seed):
 # -- conditional GET -------------------------------------------------------------------------
 
 
-def test_conditional_get_answers_304_until_the_data_changes(api, curator, editor):
+def test_conditional_get_and_cached_answers_last_until_the_data_changes(api, curator, editor):
     development_id = published_development(curator, editor)
     for url in (LIST, f"{LIST}{development_id}/", f"{LIST}{development_id}/history/"):
         first = api.get(url)
@@ -295,3 +295,5 @@ def test_conditional_get_answers_304_until_the_data_changes(api, curator, editor
     for url, etag in etags.items():
         changed = api.get(url, HTTP_IF_NONE_MATCH=etag)
         assert changed.status_code == 200 and changed["ETag"] != etag
+        shown = changed.json()["results"][0] if url == LIST else changed.json()
+        assert shown["stage"] == "implemented", "answers are cached by ETag, never past a change"

@@ -2,6 +2,9 @@ from django.contrib import admin
 from django.urls import include, path
 
 from chronicle import health
+from chronicle.security import ThrottledAdminLoginForm
+
+admin.site.login_form = ThrottledAdminLoginForm
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

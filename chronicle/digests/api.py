@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from chronicle.api.authentication import ApiKeyAuthentication
 from chronicle.api.errors import field_errors
 from chronicle.domain.content import is_country
 from chronicle.domain.vocabulary import TOPICS
@@ -62,7 +63,9 @@ ERROR_EXAMPLE = {
 
 
 class SubscriptionView(APIView):
-    authentication_classes: list = []
+    # No session (so no CSRF token to send): anyone may ask, and double opt-in decides. A key
+    # is optional, but an expired or revoked one is refused, as everywhere in the API.
+    authentication_classes = [ApiKeyAuthentication]
     permission_classes: list = []
     throttle_classes = [SubscriptionThrottle]
     throttle_scope = "subscriptions"

@@ -11,7 +11,7 @@ from pathlib import Path
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from .environment import database_config, email_config, env, env_bool, env_int, env_list
+from .environment import cache_config, database_config, email_config, env, env_bool, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(env("CHRONICLE_VAR_DIR", str(BASE_DIR / "var")))
@@ -25,6 +25,13 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is required when DEBUG is off, e.g. chronicle.example.org.")
+
+# How many reverse proxies in front of Chronicle add to X-Forwarded-For (nginx in
+# docker-compose: 1; 2 with a TLS terminator in front of it). Decides the client address
+# that rate limits count against.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+if TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES={TRUSTED_PROXIES} must be 0 or more (proxies in front of Chronicle).")
 
 SITE_URL = (env("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [SITE_URL])
@@ -50,6 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "chronicle.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -79,6 +87,10 @@ TEMPLATES = [
 
 DATABASES = {"default": database_config(env("DATABASE_URL") or "sqlite:///var/chronicle.sqlite3", BASE_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Throttle counters (API, admin sign-in) must be shared by every web process: set
+# CACHE_URL=redis://… in production. The default is per process.
+CACHES = {"default": cache_config(env("CACHE_URL"))}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -220,6 +232,9 @@ REST_FRAMEWORK = {
         "anonymous": env("API_RATE_ANONYMOUS") or "60/minute",
         "partner": env("API_RATE_PARTNER") or "1200/minute",
     },
+    # The client's address is the one the last TRUSTED_PROXIES proxies saw (X-Forwarded-For);
+    # with none, the peer's address. A client cannot choose its identity by sending the header.
+    "NUM_PROXIES": TRUSTED_PROXIES,
 }
 # API answers are cached by their ETag, which changes with every public event; this only
 # bounds how long an answer no one asks for again keeps its place.
@@ -238,7 +253,21 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# -- Security in production --------------------------------------------------------------
+# -- Security ----------------------------------------------------------------------------
+
+# Django's defaults, stated: every response carries these (ContentSecurityPolicyMiddleware
+# adds a content security policy to pages).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Admin sign-in is refused for a while after this many failures for one username (four
+# times as many from one address) within ADMIN_LOGIN_LOCKOUT_SECONDS.
+ADMIN_LOGIN_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5)
+ADMIN_LOGIN_LOCKOUT_SECONDS = env_int("ADMIN_LOGIN_LOCKOUT_SECONDS", 900)
+if ADMIN_LOGIN_FAILURE_LIMIT < 1 or ADMIN_LOGIN_LOCKOUT_SECONDS < 1:
+    raise ImproperlyConfigured("ADMIN_LOGIN_FAILURE_LIMIT and ADMIN_LOGIN_LOCKOUT_SECONDS must be at least 1.")
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -249,7 +278,6 @@ if not DEBUG:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_REFERRER_POLICY = "same-origin"
 
 LOGGING = {
     "version": 1,

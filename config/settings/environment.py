@@ -81,6 +81,15 @@ def database_config(url: str, base_dir: Path) -> dict:
     return config
 
 
+def cache_config(url: str | None) -> dict:
+    """Django's cache from CACHE_URL (redis:// or rediss://); per-process memory without one."""
+    if not url:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if urlsplit(url).scheme not in ("redis", "rediss"):
+        raise ImproperlyConfigured(f"CACHE_URL={url!r}: use redis://host:6379/1 (or rediss:// for TLS).")
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+
+
 def email_config(url: str | None, mail_dir: Path) -> dict:
     """Django email settings from EMAIL_URL (smtp://, smtps://, file://, console://, locmem://)."""
     if not url:

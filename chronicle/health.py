@@ -1,4 +1,9 @@
-"""Liveness and readiness for load balancers and docker-compose healthchecks."""
+"""Liveness and readiness for load balancers and docker-compose healthchecks.
+
+Probes call a container by its own address, which is not (and should not be) among
+ALLOWED_HOSTS, and over plain HTTP behind TLS; so the middleware answers them first,
+before the host check and the HTTPS redirect.
+"""
 
 from django.db import connection
 from django.http import JsonResponse
@@ -37,3 +42,15 @@ def _check_broker() -> str:
         return "ok"
     except Exception as error:
         return f"error: {error.__class__.__name__}"
+
+
+PROBES = {"/healthz": healthz, "/readyz": readyz}
+
+
+class HealthCheckMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        probe = PROBES.get(request.path_info)
+        return probe(request) if probe else self.get_response(request)

@@ -1,14 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from chronicle import health
 from chronicle.security import ThrottledAdminLoginForm
 
 admin.site.login_form = ThrottledAdminLoginForm
 
 urlpatterns = [
-    path("healthz", health.healthz, name="healthz"),
-    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/subscriptions/", include("chronicle.digests.api_urls")),
     path("api/", include("chronicle.api.urls")),

@@ -26,3 +26,13 @@ def test_readyz_reports_an_unreachable_broker(client, settings):
         app.conf.broker_url = original
     assert response.status_code == 503
     assert response.json()["checks"]["broker"].startswith("error")
+
+
+@pytest.mark.django_db
+def test_probes_by_the_containers_own_address_are_answered_in_production(client, settings):
+    settings.ALLOWED_HOSTS = ["chronicle.example.org"]
+    settings.SECURE_SSL_REDIRECT = True
+    for path in ("/healthz", "/readyz"):
+        response = client.get(path, HTTP_HOST="127.0.0.1:8000")
+        assert response.status_code == 200, (path, response.content)
+    assert client.get("/", HTTP_HOST="127.0.0.1:8000").status_code == 400, "other pages still check the host"

@@ -107,8 +107,6 @@ def sent_mail(w) -> int:
 
 
 TABLE: dict[str, list[Case]] = {
-    "healthz": [get("/healthz", PUBLIC)],
-    "readyz": [get("/readyz", PUBLIC)],
     # -- public pages and feeds: keys and sessions change nothing --
     "": [get("/", PUBLIC)],
     "developments/<slug:slug>/": [get("/developments/beltelecom-5g-2021/", PUBLIC)],

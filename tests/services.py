@@ -31,13 +31,14 @@ def shared_database_url() -> str:
 class CeleryWorker:
     """A real `celery worker` process on Redis, sharing the test database."""
 
-    def __init__(self, log_path: Path, env: dict[str, str]) -> None:
+    def __init__(self, log_path: Path, env: dict[str, str], app: str = "config") -> None:
         self.log_path = log_path
         self.env = env
+        self.app = app  # the module holding the Celery app: a test may wrap config's
         self.process: subprocess.Popen | None = None
 
     def start(self, *, beat: bool = False, timeout: float = 30) -> CeleryWorker:
-        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO"]
+        command = [sys.executable, "-m", "celery", "-A", self.app, "worker", "--pool=solo", "--loglevel=INFO"]
         command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
         if beat:
             command += ["--beat", "--schedule", str(self.log_path.with_suffix(".schedule"))]

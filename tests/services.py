@@ -1,12 +1,15 @@
-"""Real services for integration tests: a Celery worker process and a headless browser."""
+"""Real services for integration tests: a Celery worker process, an SMTP server and a headless browser."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from email import message_from_bytes
 from pathlib import Path
 
 import redis
@@ -103,6 +106,34 @@ def reset_connections(app) -> None:
     # kombu keeps producer pools per connection in a global registry; drop them too, or
     # the next test's send finds a pool whose connections were closed above.
     pools.reset()
+
+
+class RecordingHandler:
+    """Records each accepted message; can stall one RCPT so a worker is caught mid-send."""
+
+    def __init__(self) -> None:
+        self.accepted: list[tuple[str, str]] = []
+        self.messages: list = []
+        self.recipients_seen = 0
+        self.stall_at: int | None = None
+        self.stalled = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.recipients_seen += 1
+        if self.recipients_seen == self.stall_at:
+            self.stalled.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+            return "451 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.content)
+        self.accepted.append((envelope.rcpt_tos[0], message["Message-ID"]))
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
 
 
 def flush_test_broker() -> None:

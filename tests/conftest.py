@@ -76,6 +76,26 @@ def celery_worker(transactional_db, settings, tmp_path):
     services.reset_connections(app)
 
 
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a free port: yields (RecordingHandler, port)."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    from tests import services
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = services.RecordingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield handler, port
+    handler.release.set()
+    controller.stop()
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian's headless chromium, driven by Playwright (never a downloaded browser)."""

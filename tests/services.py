@@ -1,12 +1,15 @@
-"""Real services for integration tests: a Celery worker process and a headless browser."""
+"""Real services for integration tests: a Celery worker process, an SMTP server and a headless browser."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from email import message_from_bytes
 from pathlib import Path
 
 import redis
@@ -31,13 +34,14 @@ def shared_database_url() -> str:
 class CeleryWorker:
     """A real `celery worker` process on Redis, sharing the test database."""
 
-    def __init__(self, log_path: Path, env: dict[str, str]) -> None:
+    def __init__(self, log_path: Path, env: dict[str, str], app: str = "config") -> None:
         self.log_path = log_path
         self.env = env
+        self.app = app  # the module holding the Celery app: a test may wrap config's
         self.process: subprocess.Popen | None = None
 
     def start(self, *, beat: bool = False, timeout: float = 30) -> CeleryWorker:
-        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO"]
+        command = [sys.executable, "-m", "celery", "-A", self.app, "worker", "--pool=solo", "--loglevel=INFO"]
         command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
         if beat:
             command += ["--beat", "--schedule", str(self.log_path.with_suffix(".schedule"))]
@@ -102,6 +106,34 @@ def reset_connections(app) -> None:
     # kombu keeps producer pools per connection in a global registry; drop them too, or
     # the next test's send finds a pool whose connections were closed above.
     pools.reset()
+
+
+class RecordingHandler:
+    """Records each accepted message; can stall one RCPT so a worker is caught mid-send."""
+
+    def __init__(self) -> None:
+        self.accepted: list[tuple[str, str]] = []
+        self.messages: list = []
+        self.recipients_seen = 0
+        self.stall_at: int | None = None
+        self.stalled = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.recipients_seen += 1
+        if self.recipients_seen == self.stall_at:
+            self.stalled.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+            return "451 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.content)
+        self.accepted.append((envelope.rcpt_tos[0], message["Message-ID"]))
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
 
 
 def flush_test_broker() -> None:

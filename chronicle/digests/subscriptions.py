@@ -3,7 +3,9 @@ subscription page, the API and the links in emails."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -14,6 +16,8 @@ from chronicle.eventstore import store
 
 from . import emails, tasks
 from .models import Subscriber, SubscriberState
+
+logger = logging.getLogger(__name__)
 
 
 def normalise_email(email: str) -> str:
@@ -36,20 +40,52 @@ def subscribe(email: str, *, topics: list[str], countries: list[str], frequency:
                 setattr(subscriber, name, value)
             subscriber.state = SubscriberState.PENDING
             subscriber.save(update_fields=[*choices, "state"])
-        if _claim_confirmation_slot(subscriber):
-            transaction.on_commit(lambda: tasks.send_subscription_email.delay(subscriber.pk))
+        claimed_at = _claim_confirmation_slot(subscriber.pk)
+        if claimed_at:
+            transaction.on_commit(partial(_queue_subscription_email, subscriber.pk, claimed_at))
 
 
-def _claim_confirmation_slot(subscriber: Subscriber) -> bool:
-    """Conditional update: true for the one caller that may email this address now."""
+def _claim_confirmation_slot(subscriber_id: int) -> datetime | None:
+    """Conditional update: the claim's time for the one caller that may email this address now."""
     now = timezone.now()
     last_allowed = now - timedelta(seconds=settings.DIGEST_CONFIRMATION_INTERVAL)
-    return (
-        Subscriber.objects.filter(pk=subscriber.pk)
+    claimed = (
+        Subscriber.objects.filter(pk=subscriber_id)
         .filter(Q(confirmation_sent_at__isnull=True) | Q(confirmation_sent_at__lte=last_allowed))
         .update(confirmation_sent_at=now)
-        == 1
     )
+    return now if claimed else None
+
+
+def _release_confirmation_slot(subscriber_id: int, claimed_at: datetime) -> None:
+    Subscriber.objects.filter(pk=subscriber_id, confirmation_sent_at=claimed_at).update(confirmation_sent_at=None)
+
+
+def _queue_subscription_email(subscriber_id: int, claimed_at: datetime) -> None:
+    """Never raises: the subscription has committed and the visitor gets their answer."""
+    try:
+        tasks.send_subscription_email.apply_async([subscriber_id], retry=False)
+    except Exception:
+        # Broker down: give the slot back, so `send_unsent_confirmations` sends it later.
+        _release_confirmation_slot(subscriber_id, claimed_at)
+        logger.exception("Could not queue the subscription email of subscriber #%s; it is sent later", subscriber_id)
+
+
+def send_unsent_confirmations() -> int:
+    """Send the confirmation requests that could not be queued; return how many were sent."""
+    sent = 0
+    unsent = Subscriber.objects.filter(state=SubscriberState.PENDING, confirmation_sent_at__isnull=True)
+    for subscriber_id in unsent.values_list("pk", flat=True):
+        claimed_at = _claim_confirmation_slot(subscriber_id)
+        if claimed_at is None:
+            continue  # another worker, or a new subscribe, has it
+        try:
+            send_subscription_email(subscriber_id)
+        except Exception:
+            _release_confirmation_slot(subscriber_id, claimed_at)
+            raise
+        sent += 1
+    return sent
 
 
 def send_subscription_email(subscriber_id: int) -> None:

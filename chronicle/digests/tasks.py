@@ -39,3 +39,9 @@ def deliver_digests(self, digest_ids: list[str]) -> str:
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
 def send_subscription_email(subscriber_id: int) -> None:
     subscriptions.send_subscription_email(subscriber_id)
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+def send_unsent_confirmations() -> int:
+    """Send the confirmation requests whose task could not be queued (broker down)."""
+    return subscriptions.send_unsent_confirmations()

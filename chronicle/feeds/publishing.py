@@ -11,9 +11,11 @@ rewrites everything.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
+import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
@@ -30,6 +32,8 @@ from .models import FeedsCursor, FeedState
 logger = logging.getLogger(__name__)
 
 CURSOR = "stale-feeds"
+# A temporary file this old is a leftover of a killed write, not one in progress.
+STALE_TEMPORARY_SECONDS = 600
 
 
 def queue_affected_feeds(sender, events, **kwargs) -> None:
@@ -113,6 +117,7 @@ def write_atomically(path: Path, content: bytes) -> bool:
     """Write `content` to `path` through a temporary file and a rename, so readers see the
     old file or the new one, never a part. Unchanged content is not rewritten, which keeps
     Last-Modified and ETag of an unchanged feed stable. Return whether the file changed."""
+    _remove_stale_temporaries(path)
     try:
         if path.read_bytes() == content:
             return False
@@ -131,6 +136,16 @@ def write_atomically(path: Path, content: bytes) -> bool:
         Path(temporary).unlink(missing_ok=True)
         raise
     return True
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """A worker killed between writing and renaming leaves its temporary file behind;
+    without this, every such crash would leave one more."""
+    cutoff = time.time() - STALE_TEMPORARY_SECONDS
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
 
 
 def ping_hub(urls: list[str]) -> None:

@@ -176,6 +176,16 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # -- Celery ------------------------------------------------------------------------------
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL") or "filesystem://"
+# Publishing must not hang when the broker is down: give up quickly, catch up later.
+# Without socket timeouts a broker that accepts connections but never answers (hung, or
+# gone behind a firewall that drops packets) would block publications and subscriptions.
+REDIS_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 3,
+}
 if CELERY_BROKER_URL == "filesystem://":
     BROKER_DIR = VAR_DIR / "broker"
     for folder in ("queue", "processed", "control"):
@@ -188,8 +198,7 @@ if CELERY_BROKER_URL == "filesystem://":
         "store_processed": False,
     }
 else:
-    # Publishing must not hang when the broker is down: give up quickly, catch up later.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
+    CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -217,6 +226,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "args": ("weekly",),
     },
     "digests-resume": {"task": "chronicle.digests.tasks.resume_digests", "schedule": 300.0},
+    # Confirmation requests that could not be queued (broker down) go out from here.
+    "digests-unsent-confirmations": {
+        "task": "chronicle.digests.tasks.send_unsent_confirmations",
+        "schedule": 60.0,
+    },
 }
 
 # -- REST framework ----------------------------------------------------------------------

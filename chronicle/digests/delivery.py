@@ -20,7 +20,7 @@ import smtplib
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
@@ -43,6 +43,48 @@ def period_for(frequency: str, day: date) -> str:
         return day.isoformat()
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Beat sends a pass at its time; one not started this long after is taken as lost.
+MISSED_AFTER = timedelta(minutes=10)
+
+
+def last_scheduled(frequency: str, now: datetime) -> datetime:
+    """When `frequency`'s pass was last due at or before `now` (DIGEST_DAILY_AT /
+    DIGEST_WEEKLY_AT, in UTC)."""
+    if frequency == "daily":
+        weekday, at = None, settings.DIGEST_DAILY_AT
+    else:
+        day_name, at = settings.DIGEST_WEEKLY_AT.lower().split()
+        weekday = WEEKDAYS.index(day_name)
+    hour, minute = (int(part) for part in at.split(":"))
+    moment = now.astimezone(UTC).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if weekday is not None:
+        moment -= timedelta(days=(moment.weekday() - weekday) % 7)
+    if moment > now:
+        moment -= timedelta(days=1 if weekday is None else 7)
+    return moment
+
+
+def missed_passes(now: datetime | None = None) -> list[tuple[str, date]]:
+    """The latest scheduled pass of each frequency if it never started, as (frequency, day).
+
+    Beat's message for a pass is lost when the broker is down at that moment; the
+    subscribers' high-water marks make the late pass carry everything, once.
+    """
+    now = now or timezone.now()
+    missed = []
+    for frequency in ("daily", "weekly"):
+        due_at = last_scheduled(frequency, now)
+        period = period_for(frequency, due_at.date())
+        if (
+            now - due_at >= MISSED_AFTER
+            and not Digest.objects.filter(frequency=frequency, period=period).exists()
+            and Subscriber.objects.filter(frequency=frequency, state=SubscriberState.CONFIRMED).exists()
+        ):
+            missed.append((frequency, due_at.date()))
+    return missed
 
 
 def plan(frequency: str, day: date | None = None) -> str:

@@ -18,6 +18,12 @@ def start_digest_pass(frequency: str, day: str | None = None) -> str:
 
 
 @shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
+def start_missed_digest_passes() -> list[str]:
+    """Start the scheduled passes whose message from beat was lost (the broker was down)."""
+    return [start_digest_pass(frequency, day.isoformat()) for frequency, day in delivery.missed_passes()]
+
+
+@shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
 def resume_digests() -> int:
     """Queue again the digests a crashed worker, a lost task or a temporary failure left behind."""
     batches = 0

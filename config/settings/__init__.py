@@ -226,6 +226,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "args": ("weekly",),
     },
     "digests-resume": {"task": "chronicle.digests.tasks.resume_digests", "schedule": 300.0},
+    # A pass whose message beat could not send (broker down) starts late from here.
+    "digests-missed": {"task": "chronicle.digests.tasks.start_missed_digest_passes", "schedule": 300.0},
     # Confirmation requests that could not be queued (broker down) go out from here.
     "digests-unsent-confirmations": {
         "task": "chronicle.digests.tasks.send_unsent_confirmations",

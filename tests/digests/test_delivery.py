@@ -290,3 +290,27 @@ def test_weekly_periods_are_iso_weeks():
     assert delivery.period_for("weekly", date(2030, 1, 1)) == "2030-W01"
     assert delivery.period_for("weekly", date(2029, 12, 30)) == "2029-W52"
     assert delivery.period_for("daily", date(2030, 1, 1)) == "2030-01-01"
+
+
+def test_a_pass_whose_message_from_beat_was_lost_starts_late_and_only_once(curator, editor, eager_tasks, settings):
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    from chronicle.digests import tasks
+
+    settings.DIGEST_DAILY_AT, settings.DIGEST_WEEKLY_AT = "06:00", "mon 06:30"
+    confirmed_subscriber("daily@example.org")
+    confirmed_subscriber("weekly@example.org", frequency="weekly")
+    publish(curator, editor, "published-while-the-broker-was-down")
+    wednesday = datetime(2030, 1, 2, 6, 5, tzinfo=UTC)  # ISO week 2030-W01 began on Monday 2029-12-31
+
+    with time_machine.travel(wednesday, tick=False):
+        assert delivery.missed_passes() == [("weekly", date(2029, 12, 31))], "today's is not missed yet, 5 min on"
+    with time_machine.travel(wednesday + timedelta(minutes=10), tick=False):
+        assert tasks.start_missed_digest_passes() == ["2030-01-02", "2030-W01"]
+        assert tasks.start_missed_digest_passes() == []
+    assert sorted(m.to[0] for m in mail.outbox) == ["daily@example.org", "weekly@example.org"]
+    assert all("Published while the broker was down" in titles_in(m) for m in mail.outbox)
+    with time_machine.travel(datetime(2030, 1, 3, 5, 0, tzinfo=UTC), tick=False):
+        assert delivery.missed_passes() == [], "before Thursday's time, Wednesday's pass is the latest and it ran"

@@ -236,15 +236,22 @@ def _run(
     causation_id: uuid.UUID | None = None,
 ) -> Outcome:
     development_id = uuid.UUID(str(development_id))
-    with transaction.atomic():
-        history = store.read_stream(development_id)
-        if not history:
-            raise UnknownDevelopment("There is no development with this id.")
-        state = projections.fold(history)
-        if expected_version is not None and expected_version != state.version:
-            raise _conflict(history, expected_version)
-        events = decide(state)
-        return _record(development_id, history, events, actor, origin, correlation_id, causation_id)
+    try:
+        with transaction.atomic():
+            history = store.read_stream(development_id)
+            if not history:
+                raise UnknownDevelopment("There is no development with this id.")
+            state = projections.fold(history)
+            if expected_version is not None and expected_version != state.version:
+                raise _conflict(history, expected_version)
+            events = decide(state)
+            return _record(development_id, history, events, actor, origin, correlation_id, causation_id)
+    except VersionConflict as conflict:
+        if isinstance(conflict, ConflictError):
+            raise
+        # Another writer appended between our read and our append: the same stale write, told
+        # the same way (read after the rollback, so it includes their change).
+        raise _conflict(store.read_stream(development_id), conflict.expected) from None
 
 
 def _record(

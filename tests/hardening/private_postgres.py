@@ -65,14 +65,10 @@ class PrivatePostgres:
         self.stop(mode)
         self.start()
 
-    def psql(self, sql: str, database: str = "postgres") -> str:
-        command = [str(BIN / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database]
+    def psql(self, sql: str) -> str:
+        command = [str(BIN / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", "postgres"]
         result = subprocess.run([*command, "-Atc", sql], capture_output=True, text=True, timeout=TIMEOUT, check=True)
         return result.stdout
-
-    def log(self) -> str:
-        path = self.folder / "server.log"
-        return path.read_text(errors="replace") if path.exists() else ""
 
     def destroy(self) -> None:
         try:
@@ -94,10 +90,12 @@ class PrivatePostgres:
         self._run("pg_ctl", action, "-D", str(self.data), "-w", "-t", str(TIMEOUT), *arguments)
 
     def _run(self, program: str, *arguments: str) -> None:
-        subprocess.run(
+        result = subprocess.run(
             [*self.as_postgres, str(BIN / program), *arguments],
             cwd=self.folder,
             capture_output=True,
+            text=True,
             timeout=TIMEOUT + 10,
-            check=True,
         )
+        if result.returncode != 0:
+            raise subprocess.SubprocessError(f"{program} {' '.join(arguments)} failed:\n{result.stdout}{result.stderr}")

@@ -184,6 +184,8 @@ def test_during_an_outage_the_admin_and_the_api_answer_503_and_work_again_after_
 
         assert site.get("/admin/developments/developmentrecord/")[0] == 200
         assert site.get("/api/v1/developments/")[0] == 200
+        server.restart("fast")  # between requests: the kept connection dies unnoticed, then is replaced
+        assert site.get("/admin/developments/developmentrecord/")[0] == 200
         assert web.poll() is None  # the same server process throughout
     finally:
         web.terminate()

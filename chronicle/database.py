@@ -1,8 +1,8 @@
 """When the database is out of reach (down, restarting, unreachable): how to tell, what to say.
 
 Django checks its connection only between requests, so a long-lived process (a Celery
-worker, an import) would keep a dead connection forever; `unreachable()` drops it so the
-next query reconnects. Web requests that hit an outage get a 503 that says nothing was
+worker, an import) could go on using a dead one; `unreachable()` drops it so the next
+query reconnects. Web requests that hit an outage get a 503 that says nothing was
 saved, instead of a server error.
 """
 

@@ -3,8 +3,8 @@
 python -m tests.hardening.writers curate DEVELOPMENT_ID USERNAME COUNT
     Prints "ready", waits for a line on stdin, then revises the development COUNT times as
     USERNAME, each time with the version the read model shows just before (as the admin
-    does), and prints one JSON line: the summaries accepted, rejected with a conflict, and
-    refused in any other way.
+    does), and prints one JSON line: the summaries accepted, rejected with a conflict that
+    says what changed, and refused in any other way.
 python -m tests.hardening.writers burst NAME STOP_FILE
     Drafts developments NAME-0, NAME-1, … until STOP_FILE exists, printing one JSON line per
     command: its slug and outcome (ok, or the error's type and message).
@@ -44,8 +44,10 @@ def curate(development_id: str, username: str, count: int) -> None:
             commands.revise_development(
                 development_id, content_data(summary=summary), actor=actor, expected_version=version
             )
-        except commands.ConflictError:
+        except commands.ConflictError as conflict:
             rejected.append(summary)
+            if not conflict.changes:  # the admin shows these to the curator
+                refused.append(f"{summary} ConflictError without saying what changed")
         except Exception as error:  # reported, so the test can say what else went wrong
             refused.append(f"{summary} {type(error).__name__}: {error}")
         else:

@@ -10,7 +10,8 @@ the transaction commits.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -18,9 +19,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from chronicle import database
 from chronicle.domain import development as domain
 from chronicle.domain.content import Content, changed_fields, content_from_stored
 from chronicle.domain.errors import DomainError, VersionConflict
@@ -99,7 +101,7 @@ def draft_development(
     development_id = development_id_for(slug)
     events = domain.draft(slug, content, actor=_actor_id(actor))
     try:
-        with transaction.atomic():
+        with _one_transaction():
             return _record(development_id, [], events, actor, origin, correlation_id)
     except VersionConflict:
         raise DomainError(f"A development with the address “{slug}” already exists; choose another slug.") from None
@@ -236,15 +238,38 @@ def _run(
     causation_id: uuid.UUID | None = None,
 ) -> Outcome:
     development_id = uuid.UUID(str(development_id))
-    with transaction.atomic():
-        history = store.read_stream(development_id)
-        if not history:
-            raise UnknownDevelopment("There is no development with this id.")
-        state = projections.fold(history)
-        if expected_version is not None and expected_version != state.version:
-            raise _conflict(history, expected_version)
-        events = decide(state)
-        return _record(development_id, history, events, actor, origin, correlation_id, causation_id)
+    try:
+        with _one_transaction():
+            history = store.read_stream(development_id)
+            if not history:
+                raise UnknownDevelopment("There is no development with this id.")
+            state = projections.fold(history)
+            if expected_version is not None and expected_version != state.version:
+                raise _conflict(history, expected_version)
+            events = decide(state)
+            return _record(development_id, history, events, actor, origin, correlation_id, causation_id)
+    except VersionConflict as conflict:
+        if isinstance(conflict, ConflictError):
+            raise
+        # Another writer appended between our read and our append: the same stale write, told
+        # the same way (read after the rollback, so it includes their change).
+        raise _conflict(store.read_stream(development_id), conflict.expected) from None
+
+
+@contextmanager
+def _one_transaction() -> Iterator[None]:
+    """The command's transaction. If the database goes out of reach, say so clearly: nothing
+    was recorded, or, when the connection was lost while committing, that it may have been."""
+    outermost = not connection.in_atomic_block
+    committing = False
+    try:
+        with transaction.atomic():
+            yield
+            committing = outermost
+    except (OperationalError, InterfaceError) as error:
+        if not database.unreachable():
+            raise
+        raise database.DatabaseUnavailable(recorded=None if committing else False) from error
 
 
 def _record(

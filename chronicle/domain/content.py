@@ -9,8 +9,8 @@ whichever way it comes in (`clean_text`):
 - kept exactly as given: letters of any script, right-to-left and other format marks,
   emoji, combining characters, tabs and line breaks, and markup such as `<script>`, which
   is text like any other and is escaped wherever it is shown;
-- normalised: leading and trailing whitespace is trimmed (as Django's forms do), and line
-  breaks are stored as "\n" (browsers send a textarea's as "\r\n");
+- normalised: leading and trailing whitespace is trimmed first (`str.strip`, as Django's
+  forms do), and line breaks are stored as "\n" (browsers send a textarea's as "\r\n");
 - refused, with a message naming the character and where it is: control characters other
   than tab and line breaks (C0, DEL and C1 — NUL among them, which PostgreSQL cannot
   store), surrogates (not characters; UTF-8 cannot encode them) and noncharacters such as
@@ -52,9 +52,11 @@ _FORBIDDEN = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff{_NON
 
 def clean_text(value: str) -> tuple[str, str]:
     """`value` as stored, and what is wrong with it ("" if nothing); see the rule above."""
-    if match := _FORBIDDEN.search(value):
-        return value, f"contains {_describe(match.group())} at character {match.start() + 1}; remove it."
-    return _LINE_BREAK.sub("\n", value).strip(), ""
+    trimmed = value.strip()
+    if match := _FORBIDDEN.search(trimmed):
+        place = len(value) - len(value.lstrip()) + match.start() + 1
+        return value, f"contains {_describe(match.group())} at character {place}; remove it."
+    return _LINE_BREAK.sub("\n", trimmed), ""
 
 
 def _describe(character: str) -> str:

@@ -8,12 +8,22 @@ each bad parameter or body field to its problems (empty when no field is at faul
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import JsonResponse
 from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
 def exception_handler(exc, context):
+    # Django refuses an oversized body while the view reads it; answer in the API's shape.
+    if isinstance(exc, RequestDataTooBig):
+        message = f"The request body is larger than the limit of {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+        return Response(error_body("too_large", message), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, TooManyFieldsSent):
+        message = f"The request has more than the limit of {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields."
+        return Response(error_body("too_many_fields", message), status=status.HTTP_400_BAD_REQUEST)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # not an API error: a real bug, which must surface as one

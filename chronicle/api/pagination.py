@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -37,13 +37,22 @@ def _datetime(value: str) -> datetime:
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         raise ValueError("naive datetime")
-    return parsed
+    # Out of range in UTC (year 1 at +14:00) raises OverflowError here rather than in the query.
+    return parsed.astimezone(UTC)
 
 
 def _float(value: Any) -> float:
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise ValueError("not a number")
     return float(value)
+
+
+def _text(value: Any) -> str:
+    # A NUL cannot be compared with a text column on PostgreSQL; no stored name holds one.
+    if not isinstance(value, str) or "\x00" in value:
+        raise ValueError("not a name")
+    value.encode()  # a lone surrogate raises UnicodeEncodeError here rather than in the database driver
+    return value
 
 
 def date_key(field: str, descending: bool) -> Key:
@@ -67,7 +76,7 @@ def float_key(field: str, descending: bool) -> Key:
 
 
 def text_key(field: str, descending: bool) -> Key:
-    return Key(field, descending, str)
+    return Key(field, descending, _text)
 
 
 INVALID_CURSOR = "This cursor is not valid; use the `next` address of a previous page as it is."

@@ -76,6 +76,8 @@ def read_import_file(path: Path) -> list[tuple[str, Content]]:
         raise ImportFileInvalid(
             [f"{path} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}."]
         ) from None
+    except ValueError as error:  # e.g. an integer too long to read
+        raise ImportFileInvalid([f"{path} is not valid JSON: {error}"]) from None
 
     validator = jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker())
     if not isinstance(document, dict) or not isinstance(document.get("developments"), list):

@@ -104,6 +104,7 @@ class SubscriptionView(APIView):
                 ),
                 description="The input is invalid.",
             ),
+            413: OpenApiResponse(description="The request body is too large."),
             429: OpenApiResponse(description="Too many subscription requests from this client; retry later."),
         },
         examples=[

@@ -2,11 +2,26 @@
 
 `Content.from_dict` is the only way in from outside (admin forms, API, imports); it checks
 every field and reports all problems at once, so a curator can fix them in one go.
+
+Plain text — every free-text field, and the notes of the workflow — follows one rule,
+whichever way it comes in (`clean_text`):
+
+- kept exactly as given: letters of any script, right-to-left and other format marks,
+  emoji, combining characters, tabs and line breaks, and markup such as `<script>`, which
+  is text like any other and is escaped wherever it is shown;
+- normalised: leading and trailing whitespace is trimmed first (`str.strip`, as Django's
+  forms do), and line breaks are stored as "\n" (browsers send a textarea's as "\r\n");
+- refused, with a message naming the character and where it is: control characters other
+  than tab and line breaks (C0, DEL and C1 — NUL among them, which PostgreSQL cannot
+  store), surrogates (not characters; UTF-8 cannot encode them) and noncharacters such as
+  U+FFFE (XML feeds cannot carry them);
+- refused when longer than its field's limit below, never truncated.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -18,16 +33,39 @@ from . import edtf
 from .errors import InvalidContent, InvalidDate
 from .vocabulary import KINDS, STAGES, TOPICS
 
+# Limits in characters (after trimming): title; summary; names, roles, source titles and
+# the like; source URLs and quotes; a unit.
 MAX_TITLE = 300
 MAX_SUMMARY = 5000
 MAX_SHORT_TEXT = 300
 MAX_LONG_TEXT = 2000
+MAX_UNIT = 40
 MAX_ITEMS = 100
 
 _PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# Characters that are never legitimate in plain text and break XML feeds.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAK = re.compile(r"\r\n?")
+# U+FDD0..U+FDEF and the last two code points of every plane.
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17))
+_FORBIDDEN = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff{_NONCHARACTERS}]")
+
+
+def clean_text(value: str) -> tuple[str, str]:
+    """`value` as stored, and what is wrong with it ("" if nothing); see the rule above."""
+    trimmed = value.strip()
+    if match := _FORBIDDEN.search(trimmed):
+        place = len(value) - len(value.lstrip()) + match.start() + 1
+        return value, f"contains {_describe(match.group())} at character {place}; remove it."
+    return _LINE_BREAK.sub("\n", trimmed), ""
+
+
+def _describe(character: str) -> str:
+    code = f"U+{ord(character):04X}"
+    if unicodedata.category(character) == "Cc":
+        return f"a control character ({code})"
+    if unicodedata.category(character) == "Cs":
+        return f"a lone surrogate ({code}), which is not a character"
+    return f"a noncharacter ({code})"
 
 
 def is_country(code: str) -> bool:
@@ -166,7 +204,9 @@ class _ContentReader:
         if not isinstance(value, str):
             self.error(label, "must be text.")
             return ""
-        value = _CONTROL.sub("", value).strip()
+        value, problem = clean_text(value)
+        if problem:
+            self.error(label, problem)
         if required and not value:
             self.error(label, "is required.")
         elif len(value) > limit:
@@ -179,7 +219,7 @@ class _ContentReader:
             if required:
                 self.error(name, f"is required; choose one of: {', '.join(terms)}.")
             return ""
-        if value not in terms:
+        if not isinstance(value, str) or value not in terms:
             self.error(name, f"“{value}” is not one of: {', '.join(terms)}.")
         return value
 
@@ -216,7 +256,7 @@ class _ContentReader:
             self.error(name, "needs at least one topic.")
         result: list[str] = []
         for value in values:
-            if value not in TOPICS:
+            if not isinstance(value, str) or value not in TOPICS:
                 self.error(name, f"“{value}” is not a known topic.")
             elif value not in result:
                 result.append(value)
@@ -259,8 +299,10 @@ class _ContentReader:
             number = str(raw).strip()
         except (InvalidOperation, ValueError):
             self.error(f"{label}.value", f"“{raw}” is not a number.")
-        currency = (value.get("currency") or "").strip().upper()
-        unit = self.text("unit", 40, source=value, label=f"{label}.unit")
+        if len(number) > MAX_UNIT:
+            self.error(f"{label}.value", f"is {len(number)} characters long; the limit is {MAX_UNIT}.")
+        currency = _upper_code(value.get("currency"))
+        unit = self.text("unit", MAX_UNIT, source=value, label=f"{label}.unit")
         if currency and unit:
             self.error(label, "give a currency or a unit, not both.")
         elif not currency and not unit:
@@ -272,7 +314,7 @@ class _ContentReader:
 
     def place(self, value: dict[str, Any], label: str) -> Place:
         name = self.text("name", MAX_SHORT_TEXT, required=True, source=value, label=f"{label}.name")
-        country = (value.get("country") or "").strip().upper()
+        country = _upper_code(value.get("country"))
         if not is_country(country):
             self.error(f"{label}.country", f"“{value.get('country')}” is not an ISO 3166-1 alpha-2 code.")
         lat, lon = value.get("lat"), value.get("lon")
@@ -314,6 +356,11 @@ class _ContentReader:
         if source.accessed and not _FULL_DATE.match(source.accessed):
             self.error(f"{label}.accessed", "use YYYY-MM-DD.")
         return source
+
+
+def _upper_code(value: Any) -> str:
+    """A code as written, trimmed and upper-cased; anything but text is left to fail its check."""
+    return value.strip().upper() if isinstance(value, str) else value or ""
 
 
 def content_from_stored(data: dict[str, Any]) -> Content:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from .content import Content
+from .content import Content, clean_text
 from .errors import (
     FourEyesViolation,
     InvalidContent,
@@ -229,7 +229,9 @@ def _check_publishable(state: Development, actor: str, four_eyes: bool) -> None:
 
 
 def _note(text: str, message: str) -> str:
-    text = (text or "").strip()
+    text, problem = clean_text(text or "")
+    if problem:
+        raise InvalidContent({"note": [problem]})
     if not text:
         raise ReasonRequired(message)
     if len(text) > MAX_NOTE:

@@ -244,6 +244,11 @@ REST_FRAMEWORK = {
         "chronicle.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    "DEFAULT_PARSER_CLASSES": [
+        "chronicle.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # One JSON error shape for every DRF view: {"error": {"code", "message", "fields"}}.
     "EXCEPTION_HANDLER": "chronicle.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {

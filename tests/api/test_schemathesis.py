@@ -1,5 +1,6 @@
 """Schemathesis against the live schema: generated requests to every operation, in process
-through the WSGI app, must never get a server error or a response the schema does not allow."""
+through the WSGI app, anonymous and with a partner's API key, must never get a server error,
+a status code the schema does not document, or a response the schema does not allow."""
 
 import pytest
 import schemathesis
@@ -7,8 +8,13 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
+from chronicle.api.models import ApiKey
 from chronicle.developments import commands
 from config.wsgi import application
 
@@ -21,6 +27,7 @@ def generous_rates(settings):
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"anonymous": "100000/minute", "partner": "100000/minute"},
     }
+    settings.DIGEST_SUBSCRIBE_RATE = "100000/hour"
 
 
 @pytest.fixture
@@ -34,24 +41,43 @@ def keep_test_connection():
         signal.connect(close_old_connections)
 
 
-def test_no_server_error_and_no_response_outside_the_schema(seed, editor, generous_rates, keep_test_connection):
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+def test_no_server_error_and_no_response_outside_the_schema(
+    seed, editor, django_user_model, generous_rates, keep_test_connection
+):
     commands.retract_development(commands.development_id_for(seed[0]["key"]), "A test retraction.", actor=editor)
+    _, secret = ApiKey.issue(name="schemathesis", owner=django_user_model.objects.create_user("partner"))
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 7
+    assert {(operation.method.upper(), operation.path) for operation in operations} >= {
+        ("GET", "/api/v1/developments/"),
+        ("GET", "/api/v1/developments/{identifier}/"),
+        ("GET", "/api/v1/developments/{identifier}/history/"),
+        ("GET", "/api/v1/events/"),
+        ("GET", "/api/v1/topics/"),
+        ("GET", "/api/v1/countries/"),
+        ("GET", "/api/v1/actors/"),
+        ("POST", "/api/v1/subscriptions/"),
+    }
 
     for operation in operations:
+        for headers in ({}, {"Authorization": f"Api-Key {secret}"}):
+            run_checks(operation, headers)
 
-        @settings(
-            max_examples=EXAMPLES_PER_OPERATION,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        @given(case=operation.as_strategy())
-        def check(case):
-            response = case.call()
-            case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
 
-        check()
+def run_checks(operation, headers: dict) -> None:
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy())
+    def check(case):
+        response = case.call(headers=headers)
+        case.validate_response(response, checks=CHECKS)
+
+    check()

@@ -122,3 +122,47 @@ def test_the_seed_beltelecom_5g_entry_keeps_its_bands_peak_and_source():
     assert entry.date == "2021"
     assert entry.content["sources"]
     assert set(entry.country_rows.values_list("code", flat=True)) >= {"BY"}
+
+
+def test_records_of_the_wrong_shape_or_with_bad_text_are_named_by_record_and_field(tmp_path, capsys):
+    path = import_file(
+        tmp_path,
+        record(),
+        record(
+            "wrong-types",
+            kind=["treaty"],
+            topics=[["5g"]],
+            amounts=[{"value": "1", "currency": 840, "measures": "loan"}],
+            places=[{"name": "Minsk", "country": True}],
+        ),
+        record("control-character", title="Beltelecom\x00 tests 5G"),
+        record("lone-surrogate", actors=[{"name": "Huawei\ud800", "role": "supplier"}]),
+        record("long-summary", summary="x" * 100_000),
+        record("kept-as-written", title="<script>alert(1)</script> \u200fБелтелеком 🇧🇾"),
+    )
+    with pytest.raises(CommandError, match="nothing was loaded"):
+        call_command("load_chronicle", str(path))
+    messages = capsys.readouterr().err.splitlines()
+    expected = [
+        "record 1 (wrong-types): kind: “['treaty']” is not one of",
+        "record 1 (wrong-types): topics: “['5g']” is not a known topic.",
+        "record 1 (wrong-types): amounts[1].currency: “840” is not an ISO 4217 currency code.",
+        "record 1 (wrong-types): places[1].country: “True” is not an ISO 3166-1 alpha-2 code.",
+        "record 2 (control-character): title: contains a control character (U+0000) at character 11; remove it.",
+        "record 3 (lone-surrogate): actors[1].name: contains a lone surrogate (U+D800), which is not a character",
+        "record 4 (long-summary): summary: is 100000 characters long; the limit is 5000.",
+    ]
+    for start in expected:
+        assert any(message.strip().startswith(start) for message in messages), (start, messages)
+    assert not any("record 0 " in message or "record 5 " in message for message in messages), messages
+    assert not Event.objects.exists()
+
+
+def test_a_number_too_long_to_read_is_a_clear_message_not_a_traceback(tmp_path):
+    from chronicle.developments import importing
+
+    path = tmp_path / "long-number.json"
+    path.write_text('{"format": "chronicle-import/1", "developments": [{"key": "x", "lat": ' + "9" * 5000 + "}]}")
+    with pytest.raises(importing.ImportFileInvalid) as raised:
+        importing.read_import_file(path)
+    assert "is not valid JSON" in str(raised.value.errors[0]) and "digits" in str(raised.value.errors[0])

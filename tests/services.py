@@ -31,6 +31,16 @@ def shared_database_url() -> str:
     return f"postgres://{user}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
 
 
+def wait_for(condition, timeout: float, explain) -> None:
+    """Poll `condition` until it holds; after `timeout` seconds fail with `explain()`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(explain())
+
+
 class CeleryWorker:
     """A real `celery worker` process on Redis, sharing the test database."""
 

@@ -6,17 +6,9 @@ import pytest
 
 from chronicle.digests import delivery, tasks
 from chronicle.digests.models import FINISHED_STATES, Digest, DigestState
+from tests import services
 from tests.digests.factories import confirmed_subscriber
 from tests.factories import published_development
-
-
-def wait_until(condition, timeout, explain):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(explain())
 
 
 def all_finished(period: str, count: int) -> bool:
@@ -36,7 +28,7 @@ def test_a_worker_killed_mid_pass_neither_repeats_nor_skips_a_digest(celery_work
 
     published_development(curator, editor, slug="first-5g-news", topics=["5g"])
     tasks.start_digest_pass.delay("daily", "2030-01-01")
-    wait_until(lambda: all_finished("2030-01-01", 6), 30, celery_worker.output)
+    services.wait_for(lambda: all_finished("2030-01-01", 6), 30, celery_worker.output)
     assert len(handler.accepted) == 6
 
     published_development(curator, editor, slug="second-5g-news", topics=["5g"])

@@ -72,15 +72,6 @@ def worker(broker, smtp_server, tmp_path):
     celery_worker.stop()
 
 
-def wait_for(condition, timeout: float, explain) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(explain())
-
-
 def timed(call):
     started = time.monotonic()
     result = call()
@@ -122,7 +113,7 @@ def test_with_redis_stopped_everything_answers_and_feeds_and_emails_catch_up_onc
     cache.clear()  # subscription throttle counts
     worker.start()
     before = published_development(curator, editor, slug="before-the-outage")
-    wait_for(lambda: f"urn:uuid:{before}" in feed_ids(feeds_root, "all"), 30, worker.output)
+    services.wait_for(lambda: f"urn:uuid:{before}" in feed_ids(feeds_root, "all"), 30, worker.output)
     feed_before = (feeds_root / "all.atom").read_bytes()
     reader = confirmed_subscriber("reader@example.org")
     during_id = in_review(curator, "during-the-outage", countries=["RU"], topics=["ai"])
@@ -153,24 +144,24 @@ def test_with_redis_stopped_everything_answers_and_feeds_and_emails_catch_up_onc
 
     broker.start()
     # The worker reconnects by itself (broker_connection_retry); it is not restarted.
-    wait_for(lambda: worker.output().count("Connected to redis://") >= 2, 30, worker.output)
+    services.wait_for(lambda: worker.output().count("Connected to redis://") >= 2, 30, worker.output)
     # What beat sends every minute; the publication made during the outage reaches its feeds.
     feed_tasks.publish_stale_feeds.delay()
     digest_tasks.send_unsent_confirmations.delay()
     for path in ("all", "countries/ru", "topics/ai"):
-        wait_for(lambda path=path: f"urn:uuid:{during_id}" in feed_ids(feeds_root, path), 30, worker.output)
-    wait_for(lambda: any(rcpt == "new@example.org" for rcpt, _ in handler.accepted), 30, worker.output)
+        services.wait_for(lambda path=path: f"urn:uuid:{during_id}" in feed_ids(feeds_root, path), 30, worker.output)
+    services.wait_for(lambda: any(rcpt == "new@example.org" for rcpt, _ in handler.accepted), 30, worker.output)
     (confirmation,) = [message for message in handler.messages if message["To"] == "new@example.org"]
     assert "/subscribe/confirm/" in text_of(confirmation)
 
     # Publishing queues its regeneration at once again, from this process's renewed connection.
     client.force_login(editor)
     assert "Published." in publish_in_admin(client, after_id).content.decode()
-    wait_for(lambda: f"urn:uuid:{after_id}" in feed_ids(feeds_root, "all"), 30, worker.output)
+    services.wait_for(lambda: f"urn:uuid:{after_id}" in feed_ids(feeds_root, "all"), 30, worker.output)
 
     # The next digest pass carries what was published during the outage.
     digest_tasks.start_digest_pass.delay("daily", "2030-01-01")
-    wait_for(lambda: any(rcpt == reader.email for rcpt, _ in handler.accepted), 30, worker.output)
+    services.wait_for(lambda: any(rcpt == reader.email for rcpt, _ in handler.accepted), 30, worker.output)
     (digest,) = [message for message in handler.messages if message["To"] == reader.email]
     assert "/developments/during-the-outage/" in text_of(digest)
     assert [rcpt for rcpt, _ in handler.accepted].count("new@example.org") == 1

@@ -7,6 +7,7 @@ import feedparser
 import pytest
 
 from chronicle.feeds import publishing, tasks
+from tests import services
 from tests.factories import published_development
 
 pytestmark = pytest.mark.celery
@@ -16,15 +17,6 @@ pytestmark = pytest.mark.celery
 def feeds_root(settings, tmp_path):
     settings.FEEDS_ROOT = tmp_path / "feeds"
     return settings.FEEDS_ROOT
-
-
-def wait_for(condition, timeout: float, explain) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(explain())
 
 
 def test_a_worker_killed_mid_write_leaves_the_previous_feed_and_a_new_worker_catches_up(
@@ -41,7 +33,7 @@ def test_a_worker_killed_mid_write_leaves_the_previous_feed_and_a_new_worker_cat
     celery_worker.env.update({"CHRONICLE_TEST_SLOW_FILE": "all.atom", "CHRONICLE_TEST_PAUSED": str(paused)})
     celery_worker.start()
     during = published_development(curator, editor, slug="during-the-crash", countries=["RU"], topics=["ai"])
-    wait_for(paused.exists, 30, celery_worker.output)
+    services.wait_for(paused.exists, 30, celery_worker.output)
 
     # The new content is on disk, complete, under a temporary name nobody serves.
     (leftover,) = feeds_root.glob(".all.atom.*.tmp")
@@ -62,7 +54,7 @@ def test_a_worker_killed_mid_write_leaves_the_previous_feed_and_a_new_worker_cat
     celery_worker.app = "config"
     celery_worker.start()
     tasks.publish_stale_feeds.delay()  # what beat sends every minute
-    wait_for(lambda: f"urn:uuid:{during}".encode() in feed.read_bytes(), 30, celery_worker.output)
+    services.wait_for(lambda: f"urn:uuid:{during}".encode() in feed.read_bytes(), 30, celery_worker.output)
     parsed = feedparser.parse(feed.read_bytes())
     assert not parsed.bozo and {entry.id for entry in parsed.entries} == {f"urn:uuid:{before}", f"urn:uuid:{during}"}
     assert not leftover.exists()

@@ -87,7 +87,12 @@ def cache_config(url: str | None) -> dict:
         return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     if urlsplit(url).scheme not in ("redis", "rediss"):
         raise ImproperlyConfigured(f"CACHE_URL={url!r}: use redis://host:6379/1 (or rediss:// for TLS).")
-    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    return {
+        "BACKEND": "chronicle.cache.FailOpenRedisCache",
+        "LOCATION": url,
+        # A hung Redis must cost a request a second, not hang it.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
 
 
 def email_config(url: str | None, mail_dir: Path) -> dict:

@@ -1,0 +1,69 @@
+"""The shared cache (CACHE_URL=redis://…), failing open.
+
+It holds rate-limit counters and cached API answers. Redis is also the broker, and with it
+down the site must keep answering (feeds and digests catch up later), so while Redis
+cannot be reached this cache behaves as an empty one that keeps nothing: answers are
+built afresh and no one is throttled, instead of every request failing.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from redis.exceptions import ConnectionError, TimeoutError
+
+logger = logging.getLogger(__name__)
+
+
+def _missing_key(*args):
+    raise ValueError("Key not found: the cache cannot reach Redis")
+
+
+def _failing_open(method, fallback):
+    """`method`, answering `fallback(*args)` instead while Redis cannot be reached."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args):
+        try:
+            value = method(self, *args)
+        except (ConnectionError, TimeoutError) as error:
+            if not self.unreachable:
+                logger.warning("The cache cannot reach Redis (%s); going on without it", error)
+            self.unreachable = True
+            return fallback(*args)
+        if self.unreachable:
+            logger.warning("The cache reaches Redis again")
+            self.unreachable = False
+        return value
+
+    return wrapper
+
+
+def _always(value):
+    return lambda *args: value
+
+
+class FailOpenRedisCacheClient(RedisCacheClient):
+    """Answers as an empty cache that keeps nothing while Redis cannot be reached."""
+
+    unreachable = False
+
+    add = _failing_open(RedisCacheClient.add, _always(True))
+    get = _failing_open(RedisCacheClient.get, lambda key, default: default)
+    set = _failing_open(RedisCacheClient.set, _always(None))
+    touch = _failing_open(RedisCacheClient.touch, _always(False))
+    delete = _failing_open(RedisCacheClient.delete, _always(False))
+    get_many = _failing_open(RedisCacheClient.get_many, _always({}))
+    has_key = _failing_open(RedisCacheClient.has_key, _always(False))
+    incr = _failing_open(RedisCacheClient.incr, _missing_key)
+    set_many = _failing_open(RedisCacheClient.set_many, _always(None))
+    delete_many = _failing_open(RedisCacheClient.delete_many, _always(None))
+    clear = _failing_open(RedisCacheClient.clear, _always(False))
+
+
+class FailOpenRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = FailOpenRedisCacheClient

@@ -216,3 +216,19 @@ def test_markup_in_invalid_input_is_escaped_in_the_error_messages(client, curato
     html = client.post(ADD_URL, form_data(content_data(sources=sources, kind=""))).content.decode()
     assert "URL “&lt;script&gt;alert(1)&lt;/script&gt;” is not an http(s) address." in html
     assert "<script>alert(1)" not in html
+
+
+def test_a_development_with_the_most_rows_the_domain_allows_can_be_saved(client, curator):
+    from chronicle.domain.content import MAX_ITEMS
+
+    rows = range(MAX_ITEMS)
+    content = content_data(
+        actors=[{"name": f"Operator {n}", "role": "operator"} for n in rows],
+        sources=[{"title": f"Report {n}", "publisher": "Beltelecom", "url": f"https://example.org/{n}"} for n in rows],
+        amounts=[{"value": str(n), "unit": "Gbit/s", "measures": f"speed at site {n}"} for n in rows],
+        places=[{"name": f"Site {n}", "country": "BY", "lat": 53.9, "lon": 27.5667} for n in rows],
+    )
+    client.force_login(curator)
+    response = client.post(ADD_URL, form_data(content, slug="the-largest-development"))
+    assert response.status_code == 302, _errors(response.content.decode())
+    assert Event.objects.get().data["content"]["places"][-1]["name"] == f"Site {MAX_ITEMS - 1}"

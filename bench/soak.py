@@ -277,12 +277,9 @@ def drained(broker_url: str) -> bool:
 def stale_feeds() -> list[str]:
     """Feeds whose last build predates a public event that touches them."""
     from chronicle.developments.models import PublicRevision
-    from chronicle.feeds.catalog import affected_feeds
-    from chronicle.feeds.models import FeedState
+    from chronicle.feeds import publishing
 
-    wanted = affected_feeds(PublicRevision.objects.only("position", "development_id", "kind", "content").iterator())
-    built = dict(FeedState.objects.values_list("path", "built_position"))
-    return sorted(path for path, needed in wanted.items() if built.get(path, 0) < needed)
+    return publishing.stale_feeds(PublicRevision.objects.all())
 
 
 def check_projections() -> str | None:

@@ -89,14 +89,18 @@ def publish_stale() -> int:
     if new:
         return publish_all()[0]
     position = latest_public_position()
-    revisions = PublicRevision.objects.filter(position__gt=cursor.position, position__lte=position)
-    wanted = affected_feeds(revisions.only("position", "development_id", "kind", "content").iterator())
-    built = dict(FeedState.objects.filter(path__in=wanted).values_list("path", "built_position"))
-    stale = [path for path, needed in sorted(wanted.items()) if built.get(path, 0) < needed]
+    stale = stale_feeds(PublicRevision.objects.filter(position__gt=cursor.position, position__lte=position))
     for path in stale:
         regenerate(path)
     FeedsCursor.objects.filter(name=CURSOR, position__lt=position).update(position=position)
     return len(stale)
+
+
+def stale_feeds(revisions) -> list[str]:
+    """The feeds that `revisions` touch and whose last build predates them."""
+    wanted = affected_feeds(revisions.only("position", "development_id", "kind", "content").iterator())
+    built = dict(FeedState.objects.filter(path__in=wanted).values_list("path", "built_position"))
+    return [path for path, needed in sorted(wanted.items()) if built.get(path, 0) < needed]
 
 
 def publish_all(on_progress: Callable[[], None] | None = None) -> tuple[int, int]:

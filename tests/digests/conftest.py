@@ -1,14 +1,6 @@
 import pytest
-from django.core.cache import cache
 
 from config.celery_app import app
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counts():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import time
 import feedparser
 import pytest
 from django.contrib.auth.models import Permission
-from django.core.cache import cache
 
 from chronicle.developments import commands
 from chronicle.developments.models import DevelopmentRecord, PublicDevelopment
@@ -110,7 +109,6 @@ def test_with_redis_stopped_everything_answers_and_feeds_and_emails_catch_up_onc
     broker, worker, smtp_server, client, curator, editor, feeds_root
 ):
     handler, _ = smtp_server
-    cache.clear()  # subscription throttle counts
     worker.start()
     before = published_development(curator, editor, slug="before-the-outage")
     services.wait_for(lambda: f"urn:uuid:{before}" in feed_ids(feeds_root, "all"), 30, worker.output)

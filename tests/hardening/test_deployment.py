@@ -7,7 +7,6 @@ import time
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.test import Client
 
 from chronicle.security import CONTENT_SECURITY_POLICY
@@ -116,7 +115,6 @@ def test_a_bad_security_setting_stops_start_up_with_a_message(tmp_path, env, mes
 @pytest.fixture
 def sign_in(db, settings, django_user_model):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()
     for name in ("eddie-editor", "erin-editor"):
         django_user_model.objects.create_user(name, password="correct-horse-battery", is_staff=True)
 
@@ -126,8 +124,7 @@ def sign_in(db, settings, django_user_model):
         response = client.post("/admin/login/", {"username": username, "password": password}, **headers)
         return "" if response.status_code == 302 else response.content.decode()
 
-    yield attempt
-    cache.clear()
+    return attempt
 
 
 BLOCKED = "Too many failed sign-in attempts"

@@ -284,7 +284,6 @@ def world(db, settings, tmp_path, django_user_model):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.FEEDS_ROOT = tmp_path
     (tmp_path / "all.atom").write_text("<feed xmlns='http://www.w3.org/2005/Atom'/>")
-    cache.clear()
     groups = _groups()
     author = _member(django_user_model, "alex-author", groups["Curators"])
     publisher = _member(django_user_model, "pat-publisher", groups["Editors"])

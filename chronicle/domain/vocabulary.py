@@ -1,4 +1,4 @@
-"""Controlled vocabularies: kinds of development, stages and topics.
+"""Controlled vocabularies: kinds of development, stages, topics and amount qualifiers.
 
 Reference data with labels and descriptions. Slugs are part of the public contract
 (API filters, feed URLs), so a slug is never renamed; add a new one instead.
@@ -79,5 +79,16 @@ TOPICS: dict[str, Term] = {
         Term("transport", "Transport and logistics", "Transport corridors, railways, flights and logistics."),
         Term("science", "Science and research", "Scientific cooperation, research centres and joint laboratories."),
         Term("software", "Software", "Software development, operating systems and IT products."),
+    ]
+}
+
+# How an amount's value relates to the quantity the source states ("more than 500 jobs").
+AMOUNT_QUALIFIERS: dict[str, Term] = {
+    term.slug: term
+    for term in [
+        Term("exact", "exact", "The source gives this value."),
+        Term("more-than", "more than", "The source says more than this value."),
+        Term("less-than", "less than", "The source says less than this value."),
+        Term("about", "about", "The source gives this value as approximate."),
     ]
 }

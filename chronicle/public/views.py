@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
 from chronicle.developments.models import PublicCountry, PublicDevelopment, PublicStatus, RevisionKind
-from chronicle.domain.content import country_name, is_country
+from chronicle.domain.content import amount_phrase, country_name, is_country
 from chronicle.domain.vocabulary import KINDS, STAGES, TOPICS
 from chronicle.feeds.catalog import Feed
 
@@ -103,6 +103,7 @@ def development_page(request, slug: str):
         "countries": [(code.lower(), country_name(code)) for code in content["countries"]],
         "topics": [(slug, _label(TOPICS, slug)) for slug in content["topics"]],
         "places": [{**place, "country_name": country_name(place["country"])} for place in content.get("places", [])],
+        "amounts": [{**amount, "phrase": amount_phrase(amount)} for amount in content.get("amounts", [])],
         "history": revisions,
         "feeds": feed_links(Feed()),
     }

@@ -36,7 +36,7 @@ class Citation:
 
 def document_titles(sources: Sequence[Source]) -> dict[str, str]:
     """The title under which the sources cite each document they were read in."""
-    titles = {}
+    titles: dict[str, str] = {}
     for source in sources:
         match = DOCUMENT_FILE.match(source.get("locator") or "")
         if match:

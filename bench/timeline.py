@@ -87,7 +87,8 @@ def main() -> None:
     print(f"\nmedian of {args.repeat} renders each, list alone and with the chart alternating, same process")
     print(f"{'developments':>12}  {'page':14} {'list alone ms':>14} {'with chart ms':>14} {'ratio':>6}  chart")
     for size, path, alone, with_chart, drawn in report:
-        print(f"{size:12d}  {path:14} {alone * 1000:14.1f} {with_chart * 1000:14.1f} {with_chart / alone:6.2f}  {drawn}")
+        ratio = with_chart / alone
+        print(f"{size:12d}  {path:14} {alone * 1000:14.1f} {with_chart * 1000:14.1f} {ratio:6.2f}  {drawn}")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from django.db.models.functions import ExtractMonth, ExtractYear
 from django.shortcuts import get_object_or_404, render
 
 from chronicle.developments.models import PublicCountry, PublicDevelopment, PublicStatus, RevisionKind
+from chronicle.domain import edtf
 from chronicle.domain.content import country_name, is_country
 from chronicle.domain.vocabulary import KINDS, STAGES, TOPICS
 from chronicle.feeds.catalog import Feed
@@ -99,7 +100,9 @@ def timeline_chart(developments: QuerySet[PublicDevelopment]) -> charts.Chart | 
     if developments.count() > charts.MAX_MARKS:
         return charts.aggregate(_span_groups(developments))
     rows = developments.order_by().values_list("slug", "title", "date")
-    return charts.timeline([charts.Dated(slug, title, text, charts.span_of(text)) for slug, title, text in rows])
+    return charts.timeline(
+        [charts.Dated(slug, title, edtf.humanize(text), charts.span_of(text)) for slug, title, text in rows]
+    )
 
 
 def _flag(condition: Q) -> Case:

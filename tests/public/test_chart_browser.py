@@ -31,7 +31,7 @@ def test_the_chart_is_accessible_and_its_marks_open_developments(page, screensho
     assert page.locator("#chart-caption").inner_text().startswith("6 developments, one mark each, 2015–2019")
     marks = chart.get_by_role("link")
     assert marks.count() == 6
-    assert chart.get_by_role("link", name="Dated approximate (2017~)").count() == 1
+    assert chart.get_by_role("link", name="Dated approximate — 2017 (approximate)").count() == 1
 
     # Every mark is a stop in the tab order, right after the filter form.
     page.locator(".filters button[type=submit]").focus()
@@ -50,7 +50,7 @@ def test_the_chart_is_accessible_and_its_marks_open_developments(page, screensho
     focused = page.evaluate("document.activeElement.getAttribute('aria-label')")
     page.keyboard.press("Enter")
     page.wait_for_url("**/developments/**")
-    assert page.locator("h1").inner_text() == focused.rsplit(" (", 1)[0]
+    assert page.locator("h1").inner_text() == focused.rsplit(" — ", 1)[0]
 
 
 def test_counts_per_year_are_accessible_and_link_to_the_year(page, screenshot, chronicle, monkeypatch):

@@ -116,7 +116,7 @@ def test_too_many_developments_are_counted_per_year():
     assert chart.aggregated and chart.unit == "year"
     bins = {bin.label: (bin.within, bin.maybe) for bin in chart.bins}
     assert bins == {
-        "2015": (0, 2),  # the 2015–2017 span and "before 18 June 2015" may fall in it
+        "2015": (0, 2),  # the 2015/2017 span and "before 18 June 2015" may fall in it
         "2016": (charts.MAX_MARKS, 1),
         "2017": (1, 1),
         "2018": (0, 1),

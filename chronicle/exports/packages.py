@@ -31,6 +31,7 @@ from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 from frictionless import Package
 
+from chronicle.api.serializers import last_revision
 from chronicle.developments.models import PublicRevision, RevisionKind
 from chronicle.domain import edtf
 from chronicle.domain.content import country_name
@@ -201,7 +202,9 @@ def _document(development_id, slug, first_published_at, position, kind, note, re
         **facts,
         "retraction_reason": note if retracted else "",
         "first_published_at": _time(first_published_at),
-        "last_revision": {"kind": kind, "note": note, "recorded_at": _time(recorded_at), "position": position},
+        "last_revision": last_revision(
+            PublicRevision(position=position, kind=kind, note=note, recorded_at=recorded_at)
+        ),
         "page_url": f"{settings.SITE_URL}/developments/{slug}/",
         "api_url": f"{settings.SITE_URL}/api/v1/developments/{development_id}/",
     }

@@ -98,4 +98,4 @@ def test_the_api_and_the_page_show_an_amounts_qualifier_and_period(curator, edit
     development_id = published_development(curator, editor, slug="jobs", amounts=amounts)
     assert client.get(f"/api/v1/developments/{development_id}/").json()["amounts"] == amounts
     page = client.get("/developments/jobs/").content.decode()
-    assert "more than 500 jobs" in page and "jobs created (2019/2021)" in page
+    assert "more than 500 jobs" in page and 'data-edtf="2019/2021">2019–2021</' in page

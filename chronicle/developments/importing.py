@@ -25,6 +25,7 @@ from chronicle.domain.errors import InvalidContent
 from chronicle.eventstore import store
 
 from . import commands, projections
+from .models import DevelopmentRecord
 
 SCHEMA_PATH = settings.BASE_DIR / "fixtures" / "chronicle-import.schema.json"
 IMPORT_ACTOR = "chronicle-import"
@@ -127,9 +128,26 @@ def read_import_file(path: Path) -> list[tuple[str, Content]]:
             continue
         seen[key] = index
         records.append((key, content))
+    errors.extend(_unknown_related(records, seen))
     if errors:
         raise ImportFileInvalid(sorted(errors, key=lambda e: e.index))
     return records
+
+
+def _unknown_related(records: list[tuple[str, Content]], indexes: dict[str, int]) -> list[RecordError]:
+    """A record may relate to another record of the file or to a development already recorded."""
+    named = {slug for _, content in records for slug in content.related}
+    recorded = DevelopmentRecord.objects.filter(slug__in=named - set(indexes)).values_list("slug", flat=True)
+    known = set(indexes) | set(recorded)
+    errors = []
+    for key, content in records:
+        if key in content.related:
+            errors.append(RecordError(indexes[key], key, "related: a record cannot be related to itself."))
+        for slug in content.related:
+            if slug not in known:
+                message = f"related: “{slug}” is neither a record of this file nor a recorded development."
+                errors.append(RecordError(indexes[key], key, message))
+    return errors
 
 
 def load(

@@ -104,7 +104,18 @@ def developments(params: dict) -> Page:
         rows = rows.filter(after_q(keys, decode_cursor(params["cursor"], ordering, keys)))
     limit = params["limit"]
     items = list(rows.order_by(*(key.order_by for key in keys))[: limit + 1])
-    return _page(items, limit, ordering, keys, getattr)
+    page = _page(items, limit, ordering, keys, getattr)
+    _attach_last_revisions(page.items)
+    return page
+
+
+def _attach_last_revisions(developments: list[PublicDevelopment]) -> None:
+    """Give each development its `last_revision`: the public revision its current state comes from."""
+    revisions = PublicRevision.objects.defer("content").in_bulk(
+        [development.last_public_position for development in developments]
+    )
+    for development in developments:
+        development.last_revision = revisions[development.last_public_position]
 
 
 def _filtered(params: dict) -> QuerySet[PublicDevelopment]:
@@ -230,7 +241,7 @@ def _development_after(revision: PublicRevision, *, id, slug: str, first_publish
     content = revision.content
     span = edtf.parse(content["date"])
     retracted = revision.kind == RevisionKind.RETRACTED
-    return PublicDevelopment(
+    development = PublicDevelopment(
         id=id,
         slug=slug,
         status=PublicStatus.RETRACTED if retracted else PublicStatus.PUBLISHED,
@@ -247,6 +258,8 @@ def _development_after(revision: PublicRevision, *, id, slug: str, first_publish
         updated_at=revision.recorded_at,
         last_public_position=revision.position,
     )
+    development.last_revision = revision
+    return development
 
 
 # -- one development ---------------------------------------------------------------------
@@ -266,9 +279,16 @@ def development(identifier: str, as_of: datetime | None = None) -> PublicDevelop
     if found is None:
         return None
     if as_of is None:
-        return PublicDevelopment.objects.filter(id=found).first()
+        current = PublicDevelopment.objects.filter(id=found).first()
+        if current is not None:
+            _attach_last_revisions([current])
+        return current
     projection = projections.as_of(found, as_of)
-    return projection.public if projection else None
+    if projection is None or projection.public is None:
+        return None
+    public = projection.public
+    public.last_revision = projection.revisions[-1]
+    return public
 
 
 def history(development_id: uuid.UUID, params: dict) -> Page:

@@ -113,6 +113,24 @@ class RetractionSerializer(serializers.Serializer):
     retracted_at = serializers.DateTimeField()
 
 
+class LastRevisionSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=RevisionKind.choices)
+    note = serializers.CharField(
+        allow_blank=True, help_text="The public note of a correction or update; the reason of a retraction."
+    )
+    recorded_at = serializers.DateTimeField(help_text="When it was recorded.")
+    position = serializers.IntegerField(help_text="Its position in the change stream.")
+
+
+def last_revision(revision: PublicRevision) -> dict:
+    return {
+        "kind": revision.kind,
+        "note": revision.note,
+        "recorded_at": _time(revision.recorded_at),
+        "position": revision.position,
+    }
+
+
 class DevelopmentSerializer(FactsSerializer):
     id = serializers.UUIDField()
     slug = serializers.SlugField()
@@ -126,6 +144,12 @@ class DevelopmentSerializer(FactsSerializer):
     position = serializers.IntegerField(help_text="Change-stream position of its latest public event.")
     retraction = RetractionSerializer(
         allow_null=True, help_text="Why and when it was retracted; null unless retracted."
+    )
+    last_revision = LastRevisionSerializer(
+        help_text=(
+            "The latest public revision (with `as_of`, the latest by then): its first publication, a correction "
+            "or update with its note, or its retraction with the reason."
+        )
     )
 
     def to_representation(self, development: PublicDevelopment) -> dict:
@@ -150,6 +174,7 @@ class DevelopmentSerializer(FactsSerializer):
                 if retracted
                 else None
             ),
+            "last_revision": last_revision(development.last_revision),
         }
 
 

@@ -3,7 +3,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from chronicle.developments import commands
+from chronicle.developments import commands, importing
 from chronicle.developments.models import PublicDevelopment, PublicRevision
 from chronicle.eventstore.models import Event
 from tests.factories import content_data
@@ -24,7 +24,7 @@ def record(key="beltelecom-5g-2021", **overrides):
 def test_a_file_loads_as_published_developments_by_the_import_actor(tmp_path, capsys):
     path = import_file(tmp_path, record(), record("second-record", title="Second"))
     call_command("load_chronicle", str(path))
-    assert "loaded 2 developments — 2 new, 0 updated, 0 unchanged" in capsys.readouterr().out
+    assert "loaded 2 developments — 2 new, 0 corrected, 0 updated, 0 unchanged" in capsys.readouterr().out
     assert PublicDevelopment.objects.count() == 2
     types = list(
         Event.objects.filter(stream_id=commands.development_id_for("second-record")).values_list("type", flat=True)
@@ -50,6 +50,44 @@ def test_a_changed_record_is_published_as_an_update(tmp_path):
     assert development.stage == "implemented"
     assert list(PublicRevision.objects.values_list("kind", flat=True)) == ["published", "updated"]
     assert "v2.json" in PublicRevision.objects.get(kind="updated").note
+
+
+def test_a_changed_record_with_a_correction_note_is_published_as_a_correction(tmp_path, capsys):
+    call_command("load_chronicle", str(import_file(tmp_path, record(title="Beltelecom tests 5G with ZTE"))))
+    corrected = record(correction_note="  The supplier was Huawei, not ZTE. ")
+    call_command("load_chronicle", str(import_file(tmp_path, corrected, name="v2.json")))
+    assert "1 corrected, 0 updated" in capsys.readouterr().out
+    development = PublicDevelopment.objects.get()
+    assert development.title == "Beltelecom tests 5G with Huawei"
+    revisions = list(PublicRevision.objects.values_list("kind", "note"))
+    assert revisions == [("published", ""), ("corrected", "The supplier was Huawei, not ZTE.")]
+    assert "correction_note" not in development.content
+
+
+def test_a_correction_note_on_a_new_or_unchanged_record_is_reported_not_applied(tmp_path, capsys):
+    noted = record(correction_note="Nothing was wrong.")
+    call_command("load_chronicle", str(import_file(tmp_path, noted)))
+    assert "beltelecom-5g-2021: correction_note not applied" in capsys.readouterr().out
+    count = Event.objects.count()
+    call_command("load_chronicle", str(import_file(tmp_path, noted)))
+    out = capsys.readouterr().out
+    assert "beltelecom-5g-2021: correction_note not applied" in out
+    assert "nothing to do" in out
+    assert Event.objects.count() == count
+    assert list(PublicRevision.objects.values_list("kind", flat=True)) == ["published"]
+
+
+def test_a_blank_or_bad_correction_note_is_named_and_loads_nothing(tmp_path):
+    path = import_file(tmp_path, record(correction_note="   "), record("other-record", correction_note="a\x07b"))
+    with pytest.raises(CommandError):
+        call_command("load_chronicle", str(path))
+    with pytest.raises(importing.ImportFileInvalid) as invalid:
+        importing.read_import_file(path)
+    messages = [str(error) for error in invalid.value.errors]
+    assert len(messages) == 2
+    assert messages[0].startswith("record 0 (beltelecom-5g-2021): correction_note:")
+    assert messages[1].startswith("record 1 (other-record): correction_note:")
+    assert Event.objects.count() == 0
 
 
 def test_a_file_with_errors_loads_nothing_and_names_every_bad_record(tmp_path):

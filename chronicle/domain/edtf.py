@@ -122,6 +122,39 @@ def _qualifiers(qualifier: str | None) -> tuple[bool, bool]:
     return qualifier in ("~", "%"), qualifier in ("?", "%")
 
 
+@dataclass(frozen=True)
+class Bound:
+    """One end of a date as entered: the days it can mean and how precisely it names them."""
+
+    earliest: date
+    latest: date
+    precision: str  # "year", "month" or "day"
+    approximate: bool = False
+    uncertain: bool = False
+
+
+def bounds(text: str) -> tuple[Bound | None, Bound | None]:
+    """The start and the end of a valid date (a single date is both); None for an open or
+    unknown end. Raises InvalidDate like `parse`."""
+    parse(text)
+    if "/" not in text:
+        bound = _bound(text, text)
+        return bound, bound
+    start_text, _, end_text = text.partition("/")
+    start = None if start_text in ("", "..") else _bound(start_text, text)
+    end = None if end_text in ("", "..") else _bound(end_text, text)
+    return start, end
+
+
+def _bound(part: str, whole: str) -> Bound:
+    earliest, latest, approximate, uncertain = _parse_single(part, whole)
+    match = _DATE.match(part)
+    assert match is not None  # _parse_single accepted it
+    month, day = match.group("month", "day")
+    precision = "day" if day not in (None, "XX") else "month" if month not in (None, "XX") else "year"
+    return Bound(earliest, latest, precision, approximate, uncertain)
+
+
 # -- writing a date for people --------------------------------------------------------------
 
 MONTHS = (

@@ -7,12 +7,17 @@ from datetime import date
 
 from django import forms
 from django.core.paginator import Paginator
+from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
+from django.db.models.functions import ExtractMonth, ExtractYear
 from django.shortcuts import get_object_or_404, render
 
 from chronicle.developments.models import PublicCountry, PublicDevelopment, PublicStatus, RevisionKind
+from chronicle.domain import edtf
 from chronicle.domain.content import country_name, is_country
 from chronicle.domain.vocabulary import KINDS, STAGES, TOPICS
 from chronicle.feeds.catalog import Feed
+
+from . import charts
 
 PAGE_SIZE = 20
 
@@ -85,8 +90,51 @@ def timeline(request):
         "countries": sorted(((code.lower(), country_name(code)) for code in codes), key=lambda c: c[1]),
         "topics": list(TOPICS.values()),
         "feeds": feeds,
+        "chart": timeline_chart(developments),
     }
     return render(request, "public/timeline.html", context, status=200 if form.is_valid() else 400)
+
+
+def timeline_chart(developments: QuerySet[PublicDevelopment]) -> charts.Chart | None:
+    """The chart of `developments`: a mark each, or counts per period counted by the database."""
+    if developments.count() > charts.MAX_MARKS:
+        return charts.aggregate(_span_groups(developments))
+    rows = developments.order_by().values_list("slug", "title", "date")
+    return charts.timeline(
+        [charts.Dated(slug, title, edtf.humanize(text), charts.span_of(text)) for slug, title, text in rows]
+    )
+
+
+def _flag(condition: Q) -> Case:
+    return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def _span_groups(developments: QuerySet[PublicDevelopment]) -> list[charts.Group]:
+    """Developments counted by the months their span starts and ends in (months are the
+    finest period the chart counts by) and by whether the date is qualified or open."""
+    rows = (
+        developments.order_by()
+        .annotate(
+            qualified=_flag(Q(date__contains="~") | Q(date__contains="?") | Q(date__contains="%")),
+            open_start=_flag(Q(date__startswith="/") | Q(date__startswith="..")),
+            open_end=_flag(Q(date__endswith="/") | Q(date__endswith="..")),
+            start_year=ExtractYear("date_earliest"),
+            start_month=ExtractMonth("date_earliest"),
+            end_year=ExtractYear("date_latest"),
+            end_month=ExtractMonth("date_latest"),
+        )
+        .values("qualified", "open_start", "open_end", "start_year", "start_month", "end_year", "end_month")
+        .annotate(count=Count("id"))
+    )
+    return [
+        charts.Group(
+            earliest=None if row["open_start"] else date(row["start_year"], row["start_month"], 1),
+            latest=None if row["open_end"] else date(row["end_year"], row["end_month"], 1),
+            qualified=row["qualified"],
+            count=row["count"],
+        )
+        for row in rows
+    ]
 
 
 def development_page(request, slug: str):

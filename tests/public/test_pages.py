@@ -49,7 +49,9 @@ def test_the_timeline_lists_published_developments_by_date_newest_first(client, 
     response = client.get("/")
     assert response.status_code == 200
     assert titles(response) == ["ITU standards meeting", "Belarus 5G test", "Russia AI memorandum"]
-    assert "<time>2019-03-14</time>" in response.content.decode()
+    page = response.content.decode()
+    assert '<time datetime="2019-03-14" data-edtf="2019-03-14">14 March 2019</time>' in page
+    assert '<time datetime="2021" data-edtf="2021~">2021 (approximate)</time>' in page
     assert autodiscovery(response) == ["/feeds/all.atom", "/feeds/all.rss", "/feeds/all.json"]
 
 
@@ -125,7 +127,7 @@ def test_the_development_page_shows_its_facts_sources_and_history(client, curato
     page = response.content.decode()
     assert response.status_code == 200
     for fact in (
-        "<dd>2021-06</dd>",
+        '<dd><time datetime="2021-06" data-edtf="2021-06">June 2021</time></dd>',
         "<dd>Network test</dd>",
         "<dd>In force</dd>",
         '<a href="/?country=by">Belarus</a>',
@@ -134,7 +136,7 @@ def test_the_development_page_shows_its_facts_sources_and_history(client, curato
         '<a href="/?topic=5g">5G</a>',
         '1.235 Gbit/s <span class="meta">— peak download speed</span>',
         "Minsk, Belarus",
-        '<a href="https://example.org/report" rel="noopener nofollow">Beltelecom report</a>, Beltelecom',
+        '<a href="https://example.org/report" rel="noopener nofollow">Beltelecom report</a>. Beltelecom.',
     ):
         assert fact in page
     history = re.findall(r"<li><strong>(\w+)</strong> <time[^>]*>([^<]+)</time>(?: — ([^<]+))?</li>", page)
@@ -164,3 +166,34 @@ def test_unknown_developments_are_404(client, db):
 def test_the_pages_need_no_javascript(client, chronicle):
     for path in ("/", "/developments/by-5g/"):
         assert "<script" not in client.get(path).content.decode()
+
+
+def test_sources_are_shown_as_a_reader_cites_them_without_file_names(client, curator, editor):
+    article = {
+        "title": "Harbour links of the north",
+        "author": "A. Testwriter",
+        "publisher": "Coastal Review",
+        "published": "2021-10",
+        "locator": "010_a1b2c3d4e5f60718.txt, section 'Construction', paragraph 2",
+        "quote": "the link opened on 14 September 2021",
+    }
+    release = {
+        "title": "Fibre link opens",
+        "publisher": "Ridge Networks",
+        "url": "https://ridge.example.org/news/link-opens",
+        "accessed": "2021-10-02",
+        "locator": "named in 010_a1b2c3d4e5f60718.txt, list of cited sources, reference 1",
+    }
+    published_development(curator, editor, slug="harbour-link", date="2016?/2021?", sources=[article, release])
+    page = client.get("/developments/harbour-link/").content.decode()
+    assert ".txt" not in page
+    assert (
+        "Harbour links of the north. A. Testwriter. Coastal Review, October 2021. "
+        "Section &#x27;Construction&#x27;, paragraph 2."
+    ) in page
+    assert (
+        '<a href="https://ridge.example.org/news/link-opens" rel="noopener nofollow">Fibre link opens</a>. '
+        "Ridge Networks. Named in “Harbour links of the north”, list of cited sources, reference 1. "
+        "Accessed 2 October 2021."
+    ) in page
+    assert '<span class="date" data-edtf="2016?/2021?">between 2016 and 2021, uncertain</span>' in page

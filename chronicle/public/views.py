@@ -17,7 +17,7 @@ from chronicle import memento
 from chronicle.developments import projections
 from chronicle.developments.models import PublicCountry, PublicDevelopment, PublicStatus, RevisionKind
 from chronicle.domain import edtf
-from chronicle.domain.content import country_name, date_basis_phrase, is_country
+from chronicle.domain.content import amount_phrase, country_name, date_basis_phrase, is_country
 from chronicle.domain.vocabulary import CONTEXT, FIGURES, KINDS, STAGES, TOPICS
 from chronicle.feeds.catalog import Feed
 
@@ -207,6 +207,7 @@ def _render_development(request, development, revisions, timeline, shown_memento
         "countries": [(code.lower(), country_name(code)) for code in content["countries"]],
         "topics": [(slug, _label(TOPICS, slug)) for slug in content["topics"]],
         "places": [{**place, "country_name": country_name(place["country"])} for place in content.get("places", [])],
+        "amounts": [{**amount, "phrase": amount_phrase(amount)} for amount in content.get("amounts", [])],
         "history": [(revision, links[revision.position]) for revision in revisions],
         "memento": shown_memento,
         "original_url": timeline.original,

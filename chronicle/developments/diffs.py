@@ -13,7 +13,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from chronicle.domain.content import country_name
-from chronicle.domain.vocabulary import KINDS, STAGES, TOPICS
+from chronicle.domain.vocabulary import DATE_BASES, KINDS, STAGES, TOPICS
 from chronicle.eventstore.store import RecordedEvent
 
 FIELD_LABELS = {
@@ -22,15 +22,17 @@ FIELD_LABELS = {
     "kind": "Kind",
     "stage": "Stage",
     "date": "Date",
+    "date_basis": "Date basis",
     "countries": "Countries",
     "topics": "Topics",
     "actors": "Actors",
     "amounts": "Amounts",
     "places": "Places",
     "sources": "Sources",
+    "related": "Related",
 }
 TEXT_FIELDS = ("title", "summary", "date")
-LIST_FIELDS = ("countries", "topics", "actors", "amounts", "places", "sources")
+LIST_FIELDS = ("countries", "topics", "actors", "amounts", "places", "sources", "related")
 
 EVENT_LABELS = {
     "development.drafted": "Drafted",
@@ -101,6 +103,10 @@ def _tokens(name: str, value: Any) -> list[str]:
         return [KINDS[value].label] if value in KINDS else [value] if value else []
     if name == "stage":
         return [STAGES[value].label] if value in STAGES else [value] if value else []
+    if name == "date_basis":
+        return [DATE_BASES[value].label] if value in DATE_BASES else [value] if value else []
+    if name == "related":
+        return list(value or [])
     if name == "topics":
         return [TOPICS[slug].label if slug in TOPICS else slug for slug in value or []]
     if name == "countries":

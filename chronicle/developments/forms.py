@@ -18,7 +18,7 @@ from django.forms import formset_factory
 from django.utils import timezone
 
 from chronicle.domain.content import country_name
-from chronicle.domain.vocabulary import KINDS, STAGES, TOPICS
+from chronicle.domain.vocabulary import DATE_BASES, KINDS, STAGES, TOPICS
 
 from .diffs import FIELD_LABELS
 
@@ -65,6 +65,12 @@ class DevelopmentForm(forms.Form):
         help_text="As the source gives it (EDTF): 2005, 2010-03, 1992-01-20, a span 2021-06-01/2021-06-04, "
         "approximate 2021~, uncertain 2021?",
     )
+    date_basis = forms.ChoiceField(
+        label="Date basis",
+        required=False,
+        choices=BLANK + [(term.slug, term.label) for term in DATE_BASES.values()],
+        help_text="How the date is known. An open-ended date (../2015-06-18: by then) is bounded.",
+    )
     countries = forms.MultipleChoiceField(
         label="Countries",
         required=False,
@@ -77,6 +83,16 @@ class DevelopmentForm(forms.Form):
         choices=[(term.slug, term.label) for term in TOPICS.values()],
         widget=forms.CheckboxSelectMultiple,
     )
+    related = forms.CharField(
+        label="Related",
+        required=False,
+        widget=widgets.AdminTextInputWidget(attrs={"placeholder": "slugs, separated by spaces"}),
+        help_text="Slugs of other developments this one belongs with, e.g. the treaty a test followed; "
+        "each page links to the other.",
+    )
+
+    def clean_related(self) -> list[str]:
+        return self.cleaned_data["related"].replace(",", " ").split()
 
 
 class SourceForm(forms.Form):
@@ -161,6 +177,7 @@ class DevelopmentEditor:
     ) -> None:
         content = content or {}
         initial = {name: content.get(name, [] if name in ("countries", "topics") else "") for name in FIELD_LABELS}
+        initial["related"] = " ".join(content.get("related", []))
         self.form = DevelopmentForm(data, initial={**initial, "version": version})
         if adding:
             del self.form.fields["version"]
@@ -241,6 +258,8 @@ def post_data(content: dict[str, Any], names) -> dict[str, list[str]]:
                     data[f"{name}-{index}-{key}"] = [str(_initial(value))]
         elif name in ("countries", "topics"):
             data[name] = list(content.get(name, []))
+        elif name == "related":
+            data[name] = [" ".join(content.get(name, []))]
         else:
             data[name] = [content.get(name, "")]
     return data

@@ -27,6 +27,20 @@ def test_adding_drafts_through_the_command_layer(client, curator):
     assert event.data["content"] == content_data()
 
 
+def test_the_date_basis_and_related_slugs_are_edited_in_the_form_and_kept_on_revision(client, curator):
+    content = content_data(date="../2015-06-18", date_basis="bounded", related=["treaty-2015", "visit-2015"])
+    client.force_login(curator)
+    client.post(ADD_URL, form_data({**content, "related": []}, slug="polonez", related="treaty-2015, visit-2015"))
+    record = DevelopmentRecord.objects.get(slug="polonez")
+    assert (record.content["date_basis"], record.content["related"]) == ("bounded", ["treaty-2015", "visit-2015"])
+    page = client.get(change_url(record.pk)).content.decode()
+    assert 'value="treaty-2015 visit-2015"' in page
+    client.post(change_url(record.pk), form_data({**content, "title": "Polonez test"}, version=record.version))
+    record.refresh_from_db()
+    assert record.title == "Polonez test"
+    assert (record.content["date_basis"], record.content["related"]) == ("bounded", ["treaty-2015", "visit-2015"])
+
+
 def test_without_a_slug_one_is_derived_from_the_title(client, curator):
     client.force_login(curator)
     client.post(ADD_URL, form_data(content_data(title="Minsk hosts ITU forum")))

@@ -217,3 +217,74 @@ def test_the_timeline_search_is_the_api_search(client, chronicle):
         assert sorted(page_titles) == sorted(api_titles), query
     assert titles(client.get("/?q=ITU+stand")) == ["ITU standards meeting"]
     assert titles(client.get("/?q=tandards")) == []
+
+
+@pytest.fixture
+def kinds_chronicle(curator, editor):
+    published_development(curator, editor, slug="by-5g", title="Belarus 5G test", date="2021-06")
+    published_development(
+        curator,
+        editor,
+        slug="trade-2024",
+        title="Trade exceeds $8.4 billion",
+        kind="indicator",
+        date="2024",
+        topics=["trade"],
+    )
+    published_development(
+        curator,
+        editor,
+        slug="sanctions-2021",
+        title="Sanctions after the forced landing",
+        kind="context",
+        date="2021-05?",
+        countries=["BY"],
+        topics=["diplomacy"],
+    )
+
+
+def test_the_timeline_lists_developments_and_context_and_keeps_figures_under_their_own_filter(client, kinds_chronicle):
+    default = client.get("/")
+    assert titles(default) == ["Belarus 5G test", "Sanctions after the forced landing"]
+    assert '<span class="flag">Context</span>' in default.content.decode()
+    assert "2 developments" in default.content.decode()
+    figures = client.get("/?kind=indicator")
+    assert titles(figures) == ["Trade exceeds $8.4 billion"]
+    assert "1 figure" in figures.content.decode()
+    assert '<option value="indicator" selected>Figures</option>' in figures.content.decode()
+    assert titles(client.get("/?kind=context")) == ["Sanctions after the forced landing"]
+    assert client.get("/?kind=rumour").status_code == 400
+
+
+def test_the_api_still_filters_figures_and_context_by_kind(client, kinds_chronicle):
+    everything = client.get("/api/v1/developments/").json()["results"]
+    assert {item["kind"] for item in everything} == {"network-test", "indicator", "context"}
+    figures = client.get("/api/v1/developments/?kind=indicator").json()["results"]
+    assert [item["title"] for item in figures] == ["Trade exceeds $8.4 billion"]
+
+
+def test_the_development_page_says_how_its_date_is_known_and_marks_context(client, curator, editor):
+    published_development(
+        curator, editor, slug="polonez-test", title="Polonez test announced", date="../2015-06-18", date_basis="bounded"
+    )
+    published_development(
+        curator, editor, slug="landing", title="Forced landing", kind="context", date="2021-05?", date_basis="inferred"
+    )
+    page = client.get("/developments/polonez-test/").content.decode()
+    assert "The source says only that it happened by this date." in page
+    context = client.get("/developments/landing/").content.decode()
+    assert "Worked out from the source&#x27;s own date" in context
+    assert "Context: not cooperation itself" in context
+
+
+def test_related_developments_link_to_each_other_from_both_pages(client, curator, editor):
+    published_development(curator, editor, slug="treaty-2015", title="Treaty signed", date="2015-05")
+    published_development(
+        curator, editor, slug="treaty-in-force", title="Treaty in force", date="2016-09", related=["treaty-2015"]
+    )
+    published_development(curator, editor, slug="unrelated", title="Something else", date="2016")
+    named = client.get("/developments/treaty-in-force/").content.decode()
+    naming = client.get("/developments/treaty-2015/").content.decode()
+    assert '<a href="/developments/treaty-2015/">Treaty signed</a>' in named
+    assert '<a href="/developments/treaty-in-force/">Treaty in force</a>' in naming
+    assert "Something else" not in named + naming

@@ -32,7 +32,7 @@ def drop_index(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("api", "0003_partner_managers"),
-        ("developments", "0003_public_search_text"),
+        ("developments", "0004_public_search_text"),
     ]
 
     operations = [migrations.RunPython(create_index, drop_index)]

@@ -13,7 +13,7 @@ def fold_existing(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("developments", "0002_roles"),
+        ("developments", "0003_public_relation"),
     ]
 
     operations = [

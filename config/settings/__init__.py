@@ -33,7 +33,12 @@ TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
 if TRUSTED_PROXIES < 0:
     raise ImproperlyConfigured(f"TRUSTED_PROXIES={TRUSTED_PROXIES} must be 0 or more (proxies in front of Chronicle).")
 
-SITE_URL = (env("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
+# The port `bin/run` serves on (runserver); every link Chronicle writes follows it unless
+# SITE_URL names the public address.
+PORT = env_int("PORT", 8000)
+if not 0 < PORT < 65536:
+    raise ImproperlyConfigured(f"PORT={PORT} must be a TCP port, 1 to 65535.")
+SITE_URL = (env("SITE_URL") or f"http://127.0.0.1:{PORT}").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [SITE_URL])
 
 INSTALLED_APPS = [

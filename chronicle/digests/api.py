@@ -105,7 +105,9 @@ class SubscriptionView(APIView):
                 description="The input is invalid.",
             ),
             413: OpenApiResponse(description="The request body is too large."),
-            429: OpenApiResponse(description="Too many subscription requests from this client; retry later."),
+            429: OpenApiResponse(
+                description="Too many subscription requests from this client, or for this mailbox; retry later."
+            ),
         },
         examples=[
             OpenApiExample(
@@ -132,6 +134,17 @@ class SubscriptionView(APIView):
                     }
                 },
                 status=status.HTTP_400_BAD_REQUEST,
+            )
+        if not subscriptions.request_allowed(serializer.validated_data["email"]):
+            return Response(
+                {
+                    "error": {
+                        "code": "throttled",
+                        "message": "Too many subscription requests for this mailbox; retry later.",
+                        "fields": {},
+                    }
+                },
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
             )
         subscriptions.subscribe(**serializer.validated_data)
         return Response(ACCEPTED, status=status.HTTP_202_ACCEPTED)

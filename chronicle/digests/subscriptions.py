@@ -3,6 +3,7 @@ subscription page, the API and the links in emails."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime, timedelta
 from functools import partial
@@ -12,6 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from chronicle.api.throttling import count_request
 from chronicle.eventstore import store
 
 from . import emails, tasks
@@ -22,6 +24,27 @@ logger = logging.getLogger(__name__)
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+def mailbox(email: str) -> str:
+    """The mailbox an address delivers to: "Reader+news@Example.org" → "reader@example.org"."""
+    local, _, domain = normalise_email(email).rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"
+
+
+def _same_mailbox(email: str):
+    local, _, domain = mailbox(email).rpartition("@")
+    return Subscriber.objects.filter(
+        Q(email=f"{local}@{domain}") | Q(email__startswith=f"{local}+", email__endswith=f"@{domain}")
+    )
+
+
+def request_allowed(email: str) -> bool:
+    """Count a subscription request for `email`'s mailbox (plus-addresses folded) against
+    DIGEST_SUBSCRIBE_RATE: the page and the API also limit each client address, but many
+    addresses must not flood one person's inbox either."""
+    key = "subscribe-mailbox:" + hashlib.sha256(mailbox(email).encode()).hexdigest()
+    return count_request(key, settings.DIGEST_SUBSCRIBE_RATE)[0]
 
 
 def subscribe(email: str, *, topics: list[str], countries: list[str], frequency: str) -> None:
@@ -46,9 +69,15 @@ def subscribe(email: str, *, topics: list[str], countries: list[str], frequency:
 
 
 def _claim_confirmation_slot(subscriber_id: int) -> datetime | None:
-    """Conditional update: the claim's time for the one caller that may email this address now."""
+    """Conditional update: the claim's time for the one caller that may email this address now.
+
+    One mailbox gets at most one email per interval, whichever of its plus-addresses asked."""
     now = timezone.now()
     last_allowed = now - timedelta(seconds=settings.DIGEST_CONFIRMATION_INTERVAL)
+    email = Subscriber.objects.filter(pk=subscriber_id).values_list("email", flat=True).first() or ""
+    siblings = _same_mailbox(email).exclude(pk=subscriber_id)
+    if siblings.filter(confirmation_sent_at__gt=last_allowed).exists():
+        return None
     claimed = (
         Subscriber.objects.filter(pk=subscriber_id)
         .filter(Q(confirmation_sent_at__isnull=True) | Q(confirmation_sent_at__lte=last_allowed))

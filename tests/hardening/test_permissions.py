@@ -87,6 +87,7 @@ def _admin_model_pages(model: str, obj, *, changelist, add, change, delete):
 
 ADMIN_ONLY = "login login login login 403 403 200"
 NOBODY = "login login login login 403 403 403"
+EDITORS = "login login login login 403 200 200"
 PUBLIC = "200 200 200 200 200 200 200"
 API = "200 200 401 401 200 200 200"
 PARTNER_ONLY = "401 200 401 401 401 401 401"
@@ -113,6 +114,7 @@ TABLE: dict[str, list[Case]] = {
     # -- public pages and feeds: keys and sessions change nothing --
     "": [get("/", PUBLIC)],
     "developments/<slug:slug>/": [get("/developments/beltelecom-5g-2021/", PUBLIC)],
+    "developments/<slug:slug>/timemap/": [get("/developments/beltelecom-5g-2021/timemap/", PUBLIC)],
     r"feeds/^(?P<path>all|countries/[a-z]{2}|topics/[a-z0-9-]+)\.(?P<extension>atom|rss|json)$": [
         get("/feeds/all.atom", PUBLIC)
     ],
@@ -124,6 +126,7 @@ TABLE: dict[str, list[Case]] = {
     "api/v1/developments/": [get("/api/v1/developments/", API)],
     "api/v1/developments/<str:identifier>/": [get("/api/v1/developments/beltelecom-5g-2021/", API)],
     "api/v1/developments/<str:identifier>/history/": [get("/api/v1/developments/beltelecom-5g-2021/history/", API)],
+    "api/v1/developments/<str:identifier>/timemap/": [get("/api/v1/developments/beltelecom-5g-2021/timemap/", API)],
     "api/v1/events/": [get("/api/v1/events/?after=0", API)],
     "api/v1/topics/": [get("/api/v1/topics/", API)],
     "api/v1/countries/": [get("/api/v1/countries/", API)],
@@ -164,7 +167,7 @@ TABLE: dict[str, list[Case]] = {
     ],
     r"admin/^(?P<app_label>auth|eventstore|developments|api|digests|webhooks)/$": [
         get("/admin/developments/", "login login login login 200 200 200"),
-        get("/admin/api/", "login login login login 404 404 200"),
+        get("/admin/api/", "login login login login 404 200 200"),
     ],
     "admin/(?P<url>.*)$": [get("/admin/no-such-page/", "login login login login 404 404 404")],
     **_admin_model_pages(
@@ -223,13 +226,13 @@ TABLE: dict[str, list[Case]] = {
         get(f"{DEVELOPMENTS}add/", "login login login login 200 200 200"),
         post(f"{DEVELOPMENTS}add/", "login login login login done done done", form_data(content_data(), slug="new")),
     ],
-    # API keys: superusers only; revoked, never deleted.
+    # API keys: editors (and partner managers) issue and revoke them; never deleted.
     **_admin_model_pages(
         "api/apikey",
         lambda w: w.key.pk,
-        changelist=ADMIN_ONLY,
-        add=ADMIN_ONLY,
-        change=ADMIN_ONLY,
+        changelist=EDITORS,
+        add=EDITORS,
+        change=EDITORS,
         delete=NOBODY,
     ),
     # Subscribers come in through double opt-in only; the ledger is read-only.
@@ -285,7 +288,7 @@ TABLE[f"{DEVELOPMENTS[1:]}<path:object_id>/change/"].append(
 TABLE["admin/api/apikey/"].append(
     post(
         "/admin/api/apikey/",
-        "login login login login 403 403 done",
+        "login login login login 403 done done",
         lambda w: {"action": "revoke", "_selected_action": [w.key.pk]},
         effect=revoked_keys,
     )

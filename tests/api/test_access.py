@@ -101,9 +101,8 @@ def test_anonymous_clients_are_throttled_sooner_than_keys_with_retry_after(api, 
 # -- the admin -------------------------------------------------------------------------------
 
 
-def test_the_admin_creates_a_key_showing_it_once_and_revokes_it(client, db, partner, django_user_model):
-    admin = django_user_model.objects.create_superuser("root", "root@example.org", "correct-horse-battery")
-    client.force_login(admin)
+def test_the_admin_creates_a_key_showing_it_once_and_revokes_it(client, partner, superuser):
+    client.force_login(superuser)
     response = client.post(
         "/admin/api/apikey/add/",
         {"name": "Acme dashboard", "owner": partner.pk, "expires_at_0": "", "expires_at_1": ""},

@@ -104,7 +104,18 @@ def developments(params: dict) -> Page:
         rows = rows.filter(after_q(keys, decode_cursor(params["cursor"], ordering, keys)))
     limit = params["limit"]
     items = list(rows.order_by(*(key.order_by for key in keys))[: limit + 1])
-    return _page(items, limit, ordering, keys, getattr)
+    page = _page(items, limit, ordering, keys, getattr)
+    _attach_last_revisions(page.items)
+    return page
+
+
+def _attach_last_revisions(developments: list[PublicDevelopment]) -> None:
+    """Give each development its `last_revision`: the public revision its current state comes from."""
+    revisions = PublicRevision.objects.defer("content").in_bulk(
+        [development.last_public_position for development in developments]
+    )
+    for development in developments:
+        development.last_revision = revisions[development.last_public_position]
 
 
 def _filtered(params: dict) -> QuerySet[PublicDevelopment]:
@@ -221,32 +232,9 @@ def _as_of_developments(positions: list[int]) -> list[PublicDevelopment]:
         for row in PublicDevelopment.objects.filter(id__in=ids).values("id", "slug", "first_published_at")
     }
     return [
-        _development_after(revisions[position], **known[revisions[position].development_id]) for position in positions
+        projections.public_after(revisions[position], **known[revisions[position].development_id])
+        for position in positions
     ]
-
-
-def _development_after(revision: PublicRevision, *, id, slug: str, first_published_at: datetime) -> PublicDevelopment:
-    """The development as it was public right after `revision` (same shape as the read model)."""
-    content = revision.content
-    span = edtf.parse(content["date"])
-    retracted = revision.kind == RevisionKind.RETRACTED
-    return PublicDevelopment(
-        id=id,
-        slug=slug,
-        status=PublicStatus.RETRACTED if retracted else PublicStatus.PUBLISHED,
-        title=content["title"],
-        summary=content.get("summary", ""),
-        kind=content["kind"],
-        stage=content.get("stage", ""),
-        date=content["date"],
-        date_earliest=span.earliest,
-        date_latest=span.latest,
-        content=content,
-        retraction_reason=revision.note if retracted else "",
-        first_published_at=first_published_at,
-        updated_at=revision.recorded_at,
-        last_public_position=revision.position,
-    )
 
 
 # -- one development ---------------------------------------------------------------------
@@ -266,9 +254,25 @@ def development(identifier: str, as_of: datetime | None = None) -> PublicDevelop
     if found is None:
         return None
     if as_of is None:
-        return PublicDevelopment.objects.filter(id=found).first()
+        current = PublicDevelopment.objects.filter(id=found).first()
+        if current is not None:
+            _attach_last_revisions([current])
+        return current
     projection = projections.as_of(found, as_of)
-    return projection.public if projection else None
+    if projection is None or projection.public is None:
+        return None
+    public = projection.public
+    public.last_revision = projection.revisions[-1]
+    return public
+
+
+def revision_times(development_id: uuid.UUID) -> list[PublicRevision]:
+    """Its public revisions, oldest first, without their content: what a TimeMap lists."""
+    return list(
+        PublicRevision.objects.filter(development_id=development_id)
+        .order_by("position")
+        .only("position", "development_id", "version", "kind", "note", "recorded_at")
+    )
 
 
 def history(development_id: uuid.UUID, params: dict) -> Page:

@@ -267,6 +267,41 @@ def test_the_list_and_history_as_of_agree_with_the_detail(api, corrected):
     ]
 
 
+def test_last_revision_names_the_latest_public_revision_now_and_as_of(api, corrected, curator, editor):
+    detail = api.get(f"{LIST}{corrected}/").json()
+    assert detail["status"] == "published"
+    assert detail["last_revision"] == {
+        "kind": "corrected",
+        "note": "The supplier was Huawei, not ZTE.",
+        "recorded_at": "2024-06-01T09:00:00Z",
+        "position": detail["position"],
+    }
+    [listed] = api.get(LIST).json()["results"]
+    assert listed["last_revision"] == detail["last_revision"]
+
+    before = api.get(f"{LIST}{corrected}/?as_of={BETWEEN}").json()["last_revision"]
+    assert before["kind"] == "published" and before["note"] == ""
+    assert before["recorded_at"] == "2024-05-01T09:00:00Z"
+    [listed_before] = api.get(f"{LIST}?as_of={BETWEEN}").json()["results"]
+    assert listed_before["last_revision"] == before
+
+    commands.retract_development(corrected, "Never happened.", actor=editor)
+    [tombstone] = api.get(f"{LIST}?include_retracted=true").json()["results"]
+    assert tombstone["last_revision"]["kind"] == "retracted"
+    assert tombstone["last_revision"]["note"] == "Never happened."
+    assert api.get(f"{LIST}{corrected}/?as_of={AFTER}".replace("+", "%2B")).json()["last_revision"]["kind"] == (
+        "corrected"
+    )
+
+
+def test_last_revision_is_in_the_openapi_schema(api, db):
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    development = schema["components"]["schemas"]["Development"]
+    assert "last_revision" in development["required"]
+    last = schema["components"]["schemas"]["LastRevision"]
+    assert set(last["properties"]) == {"kind", "note", "recorded_at", "position"}
+
+
 def test_the_list_as_of_filters_and_pages_like_the_current_one(api, seed):
     now = "2100-01-01T00:00:00Z"
     for query in ("country=BY&country=CN&topic=industrial-parks", "kind=visit", "date_from=2015&date_to=2016"):
@@ -297,3 +332,14 @@ def test_conditional_get_and_cached_answers_last_until_the_data_changes(api, cur
         assert changed.status_code == 200 and changed["ETag"] != etag
         shown = changed.json()["results"][0] if url == LIST else changed.json()
         assert shown["stage"] == "implemented", "answers are cached by ETag, never past a change"
+
+
+def test_links_follow_the_port_the_api_is_served_on(api, curator, editor):
+    """`PORT=8123 bin/run`: a partner reading 127.0.0.1:8123 gets links there, never to :8000."""
+    published_development(curator, editor, slug="on-port")
+    response = api.get("/api/v1/developments/", HTTP_HOST="127.0.0.1:8123")
+    assert response.status_code == 200, response.content
+    listing = response.json()
+    (item,) = listing["results"]
+    for link in (item["url"], item["history_url"], item["page_url"]):
+        assert link.startswith("http://127.0.0.1:8123/"), link

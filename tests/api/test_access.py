@@ -9,7 +9,7 @@ from django.utils import timezone
 from chronicle.api.models import ApiKey
 from chronicle.developments import commands
 from tests.api.conftest import error_of
-from tests.factories import content_data, published_development
+from tests.factories import content_data, member, published_development
 
 LIST = "/api/v1/developments/"
 
@@ -130,9 +130,7 @@ def test_the_admin_creates_a_key_showing_it_once_and_revokes_it(client, partner,
 def staff_in(django_user_model, username, group_name):
     from django.contrib.auth.models import Group
 
-    user = django_user_model.objects.create_user(username, password="correct-horse-battery", is_staff=True)
-    user.groups.add(Group.objects.get(name=group_name))
-    return user
+    return member(django_user_model, username, Group.objects.get(name=group_name))
 
 
 @pytest.mark.parametrize("group_name", ["Editors", "Partner managers"])

@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from chronicle.developments.models import PublicDevelopment, PublicRevision, PublicStatus, RevisionKind
 from chronicle.domain import edtf
+from chronicle.domain.vocabulary import AMOUNT_QUALIFIERS
 
 from .selectors import PublicEvent
 
@@ -40,6 +41,13 @@ class AmountSerializer(serializers.Serializer):
     currency = serializers.CharField(required=False, help_text="ISO 4217 code, for money.")
     unit = serializers.CharField(required=False, help_text="For anything but money, e.g. Gbit/s.")
     measures = serializers.CharField(help_text="What the amount measures.")
+    qualifier = serializers.ChoiceField(
+        choices=list(AMOUNT_QUALIFIERS),
+        help_text="How the value relates to the quantity: exact, more-than, less-than or about.",
+    )
+    period = serializers.CharField(
+        required=False, help_text="EDTF: the time the amount covers, e.g. 2021 or 2019/2021; absent if not stated."
+    )
 
 
 class PlaceSerializer(serializers.Serializer):

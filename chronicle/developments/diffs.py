@@ -12,7 +12,7 @@ from datetime import datetime
 from difflib import SequenceMatcher
 from typing import Any
 
-from chronicle.domain.content import country_name
+from chronicle.domain.content import amount_phrase, country_name
 from chronicle.domain.vocabulary import DATE_BASES, KINDS, STAGES, TOPICS
 from chronicle.eventstore.store import RecordedEvent
 
@@ -119,8 +119,8 @@ def describe_item(name: str, item: dict[str, Any]) -> str:
     if name == "actors":
         return f"{item.get('name', '')} — {item.get('role', '')}"
     if name == "amounts":
-        measure = " ".join(filter(None, [str(item.get("value", "")), item.get("currency", ""), item.get("unit", "")]))
-        return f"{measure} — {item.get('measures', '')}"
+        period = f" ({item['period']})" if item.get("period") else ""
+        return f"{amount_phrase(item)} — {item.get('measures', '')}{period}"
     if name == "places":
         where = f"{item.get('name', '')}, {country_name(item.get('country', ''))}"
         if item.get("lat") is not None:

@@ -18,7 +18,7 @@ from django.forms import formset_factory
 from django.utils import timezone
 
 from chronicle.domain.content import country_name
-from chronicle.domain.vocabulary import DATE_BASES, KINDS, STAGES, TOPICS
+from chronicle.domain.vocabulary import AMOUNT_QUALIFIERS, DATE_BASES, KINDS, STAGES, TOPICS
 
 from .diffs import FIELD_LABELS
 
@@ -112,10 +112,17 @@ class ActorForm(forms.Form):
 
 
 class AmountForm(forms.Form):
+    qualifier = forms.ChoiceField(
+        label="Qualifier",
+        required=False,
+        initial="exact",
+        choices=[(term.slug, term.label) for term in AMOUNT_QUALIFIERS.values()],
+    )
     value = _short("Value", 14, placeholder="1500000")
     currency = _short("Currency", 5, placeholder="USD")
     unit = _short("Unit", 8, placeholder="Gbit/s")
-    measures = _short("What it measures", 36, placeholder="e.g. loan, peak download speed")
+    measures = _short("What it measures", 30, placeholder="e.g. loan, peak download speed")
+    period = _short("Period", 12, placeholder="e.g. 2021, 2019/2021")
 
 
 class PlaceForm(forms.Form):
@@ -129,7 +136,13 @@ class PlaceForm(forms.Form):
 PARTS = {
     "sources": (SourceForm, "Sources", "source", "Publishing needs at least one source with a publisher or author."),
     "actors": (ActorForm, "Actors", "actor", "Organisations or people and their role."),
-    "amounts": (AmountForm, "Amounts", "amount", "A value with a currency (ISO 4217) or a unit."),
+    "amounts": (
+        AmountForm,
+        "Amounts",
+        "amount",
+        "A value with a currency (ISO 4217) or a unit; the qualifier says whether the source gives it exactly, "
+        "as more or less than it, or as approximate; the period (EDTF) is the time it covers, if any.",
+    ),
     "places": (PlaceForm, "Places", "place", "Optionally with a WGS84 point."),
 }
 _NESTED = re.compile(r"^(?P<part>\w+)\[(?P<index>\d+)\](?:\.(?P<field>\w+))?$")

@@ -31,7 +31,7 @@ import pycountry
 
 from . import edtf
 from .errors import InvalidContent, InvalidDate
-from .vocabulary import DATE_BASES, KINDS, STAGES, TOPICS
+from .vocabulary import AMOUNT_QUALIFIERS, DATE_BASES, KINDS, STAGES, TOPICS
 
 # Limits in characters (after trimming): title; summary; names, roles, source titles and
 # the like; source URLs and quotes; a unit.
@@ -95,6 +95,8 @@ class Amount:
     measures: str
     currency: str = ""
     unit: str = ""
+    qualifier: str = "exact"
+    period: str = ""  # EDTF: the time the amount covers, e.g. 2021 or 2019/2021
 
 
 @dataclass(frozen=True)
@@ -348,7 +350,26 @@ class _ContentReader:
         elif currency and not is_currency(currency):
             self.error(f"{label}.currency", f"“{currency}” is not an ISO 4217 currency code.")
         measures = self.text("measures", MAX_SHORT_TEXT, required=True, source=value, label=f"{label}.measures")
-        return Amount(value=number, currency=currency, unit=unit, measures=measures)
+        qualifier = value.get("qualifier") or "exact"
+        if qualifier not in AMOUNT_QUALIFIERS:
+            self.error(
+                f"{label}.qualifier",
+                f"“{qualifier}” is not one of: {', '.join(AMOUNT_QUALIFIERS)} (leave it out for an exact value).",
+            )
+        period = self.period(value.get("period"), f"{label}.period")
+        return Amount(value=number, currency=currency, unit=unit, measures=measures, qualifier=qualifier, period=period)
+
+    def period(self, value: Any, label: str) -> str:
+        if value in (None, ""):
+            return ""
+        if not isinstance(value, str):
+            self.error(label, "must be text: an EDTF date or interval such as 2021 or 2019/2021.")
+            return ""
+        try:
+            return edtf.parse(value).text
+        except InvalidDate as error:
+            self.error(label, error.message)
+            return ""
 
     def place(self, value: dict[str, Any], label: str) -> Place:
         name = self.text("name", MAX_SHORT_TEXT, required=True, source=value, label=f"{label}.name")
@@ -418,6 +439,13 @@ def content_from_stored(data: dict[str, Any]) -> Content:
         sources=tuple(Source(**item) for item in data.get("sources", [])),
         related=tuple(data.get("related", [])),
     )
+
+
+def amount_phrase(item: dict[str, Any]) -> str:
+    """An amount's value as a reader says it: "about 200000000 USD", "1.235 Gbit/s"."""
+    qualifier = item.get("qualifier") or "exact"
+    word = "" if qualifier == "exact" else AMOUNT_QUALIFIERS[qualifier].label
+    return " ".join(filter(None, [word, str(item.get("value", "")), item.get("currency") or item.get("unit") or ""]))
 
 
 def date_basis_phrase(date: str, basis: str) -> str:

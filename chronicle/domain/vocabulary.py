@@ -1,4 +1,4 @@
-"""Controlled vocabularies: kinds of development, stages, topics and the basis of a date.
+"""Controlled vocabularies: kinds of development, stages, topics, the basis of a date and amount qualifiers.
 
 Reference data with labels and descriptions. Slugs are part of the public contract
 (API filters, feed URLs), so a slug is never renamed; add a new one instead.
@@ -112,5 +112,16 @@ DATE_BASES: dict[str, Term] = {
             "Bounded by the source",
             "The source says only that it happened by (../DATE) or from (DATE/..) a date.",
         ),
+    ]
+}
+
+# How an amount's value relates to the quantity the source states ("more than 500 jobs").
+AMOUNT_QUALIFIERS: dict[str, Term] = {
+    term.slug: term
+    for term in [
+        Term("exact", "exact", "The source gives this value."),
+        Term("more-than", "more than", "The source says more than this value."),
+        Term("less-than", "less than", "The source says less than this value."),
+        Term("about", "about", "The source gives this value as approximate."),
     ]
 }

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, render
 
 from chronicle.developments.models import PublicCountry, PublicDevelopment, PublicStatus, RevisionKind
 from chronicle.domain import edtf
-from chronicle.domain.content import country_name, date_basis_phrase, is_country
+from chronicle.domain.content import amount_phrase, country_name, date_basis_phrase, is_country
 from chronicle.domain.vocabulary import CONTEXT, FIGURES, KINDS, STAGES, TOPICS
 from chronicle.feeds.catalog import Feed
 
@@ -167,6 +167,7 @@ def development_page(request, slug: str):
         "countries": [(code.lower(), country_name(code)) for code in content["countries"]],
         "topics": [(slug, _label(TOPICS, slug)) for slug in content["topics"]],
         "places": [{**place, "country_name": country_name(place["country"])} for place in content.get("places", [])],
+        "amounts": [{**amount, "phrase": amount_phrase(amount)} for amount in content.get("amounts", [])],
         "history": revisions,
         "feeds": feed_links(Feed()),
     }

@@ -4,6 +4,7 @@ import pytest
 
 from chronicle.developments import commands
 from chronicle.developments.models import DevelopmentRecord
+from chronicle.domain.content import Content
 from chronicle.eventstore.models import Event
 from tests.admin.conftest import ADD_URL, LIST_URL, change_url, form_data, history_url
 from tests.factories import content_data, published_development
@@ -24,7 +25,22 @@ def test_adding_drafts_through_the_command_layer(client, curator):
     assert event.type == "development.drafted"
     assert event.metadata["origin"] == "admin"
     assert event.metadata["actor"]["username"] == "cora-curator"
-    assert event.data["content"] == content_data()
+    assert event.data["content"] == Content.from_dict(content_data()).to_dict()
+
+
+def test_an_amount_takes_a_qualifier_and_a_period_and_a_bad_period_is_named(client, curator):
+    client.force_login(curator)
+    page = client.get(ADD_URL).content.decode()
+    assert 'name="amounts-0-qualifier"' in page and 'name="amounts-0-period"' in page
+    amount = {"value": "500", "unit": "jobs", "measures": "jobs created", "qualifier": "more-than"}
+    response = client.post(ADD_URL, form_data(content_data(amounts=[{**amount, "period": "2021-13"}]), slug="jobs"))
+    assert response.status_code == 200
+    assert any(
+        error.startswith("Period “2021-13”: month 13 does not exist") for error in _errors(response.content.decode())
+    )
+    assert not Event.objects.exists()
+    client.post(ADD_URL, form_data(content_data(amounts=[{**amount, "period": "2019/2021"}]), slug="jobs"))
+    assert Event.objects.get().data["content"]["amounts"] == [{**amount, "period": "2019/2021"}]
 
 
 def test_the_date_basis_and_related_slugs_are_edited_in_the_form_and_kept_on_revision(client, curator):

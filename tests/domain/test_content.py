@@ -29,6 +29,21 @@ def test_valid_content_round_trips_through_its_stored_form():
         ({"date": "2021-13"}, "date", "month 13 does not exist"),
         ({"amounts": [{"value": "lots", "currency": "USD", "measures": "x"}]}, "amounts[1].value", "not a number"),
         ({"amounts": [{"value": "1", "currency": "XYZ", "measures": "x"}]}, "amounts[1].currency", "ISO 4217"),
+        (
+            {"amounts": [{"value": "1", "currency": "USD", "measures": "x", "qualifier": "roughly"}]},
+            "amounts[1].qualifier",
+            "“roughly” is not one of: exact, more-than, less-than, about",
+        ),
+        (
+            {"amounts": [{"value": "1", "currency": "USD", "measures": "x", "period": "2021-13"}]},
+            "amounts[1].period",
+            "month 13 does not exist",
+        ),
+        (
+            {"amounts": [{"value": "1", "currency": "USD", "measures": "x", "period": 2021}]},
+            "amounts[1].period",
+            "EDTF",
+        ),
         ({"sources": [{"title": "t", "publisher": "p", "url": "javascript:alert(1)"}]}, "sources[1].url", "http"),
         ({"sources": [{"title": "t"}]}, "sources[1]", "publisher or an author"),
         ({"places": [{"name": "Minsk", "country": "BY", "lat": 91, "lon": 0}]}, "places[1]", "latitude"),
@@ -38,6 +53,17 @@ def test_valid_content_round_trips_through_its_stored_form():
 def test_each_bad_field_gets_a_message_a_curator_understands(overrides, field, message):
     errors = errors_for(**overrides)
     assert any(message in text for text in errors[field]), errors
+
+
+def test_an_amount_is_exact_unless_qualified_and_may_state_its_period():
+    amounts = [
+        {"value": "500", "unit": "jobs", "measures": "jobs created", "qualifier": "more-than", "period": "2019/2021"},
+        {"value": "200000000", "currency": "USD", "measures": "loan"},
+    ]
+    content = Content.from_dict(content_data(amounts=amounts))
+    assert [(a.qualifier, a.period) for a in content.amounts] == [("more-than", "2019/2021"), ("exact", "")]
+    assert content.to_dict()["amounts"][1] == {**amounts[1], "qualifier": "exact"}
+    assert Content.from_dict(content.to_dict()) == content
 
 
 def test_all_problems_are_reported_at_once():

@@ -17,7 +17,7 @@ from django.db import connection, models, transaction
 from psycopg.types.json import Jsonb
 
 from chronicle.domain import development as domain
-from chronicle.domain import edtf
+from chronicle.domain import edtf, search
 from chronicle.domain.events import (
     CorrectionPublished,
     Drafted,
@@ -185,6 +185,7 @@ def project(events: Sequence[RecordedEvent]) -> Projection:
         "first_published_at": revisions[0]["recorded_at"],
         "updated_at": revisions[-1]["recorded_at"],
         "last_public_position": revisions[-1]["position"],
+        "search_text": search.document(public.title, public.summary),
     }
     projection.country_rows = [{"development_id": development_id, "code": code} for code in public.countries]
     projection.topic_rows = [{"development_id": development_id, "slug": slug} for slug in public.topics]
@@ -231,6 +232,33 @@ def as_of(development_id: UUID, when: datetime) -> Projection | None:
     """The development as recorded at `when` (replayed from the log, not read from tables)."""
     events = store.read_stream(development_id, recorded_until=when)
     return project(events) if events else None
+
+
+def public_after(revision: PublicRevision, *, id, slug: str, first_published_at: datetime) -> PublicDevelopment:
+    """The development as it was public right after `revision`, shaped like the read model,
+    with that revision as its `last_revision`."""
+    content = revision.content
+    span = edtf.parse(content["date"])
+    retracted = revision.kind == RevisionKind.RETRACTED
+    development = PublicDevelopment(
+        id=id,
+        slug=slug,
+        status=PublicStatus.RETRACTED if retracted else PublicStatus.PUBLISHED,
+        title=content["title"],
+        summary=content.get("summary", ""),
+        kind=content["kind"],
+        stage=content.get("stage", ""),
+        date=content["date"],
+        date_earliest=span.earliest,
+        date_latest=span.latest,
+        content=content,
+        retraction_reason=revision.note if retracted else "",
+        first_published_at=first_published_at,
+        updated_at=revision.recorded_at,
+        last_public_position=revision.position,
+    )
+    development.last_revision = revision
+    return development
 
 
 # -- rebuild -----------------------------------------------------------------------------

@@ -7,10 +7,14 @@ from datetime import date
 
 from django import forms
 from django.core.paginator import Paginator
-from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import ExtractMonth, ExtractYear
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 
+from chronicle import memento
+from chronicle.developments import projections, search
 from chronicle.developments.models import PublicCountry, PublicDevelopment, PublicStatus, RevisionKind
 from chronicle.domain import edtf
 from chronicle.domain.content import amount_phrase, country_name, date_basis_phrase, is_country
@@ -46,19 +50,32 @@ KIND_CHOICES = [(DEVELOPMENTS, "Developments"), (FIGURES, KINDS[FIGURES].label),
 KIND_CHOICES += [(t.slug, t.label) for t in KINDS.values() if t.slug not in (FIGURES, CONTEXT)]
 
 
+class CountriesField(forms.Field):
+    """Repeatable, like the API's `country`: ?country=by&country=cn means both."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[str]:
+        return [code.strip().upper() for code in value or [] if code.strip()]
+
+    def validate(self, value: list[str]) -> None:
+        if len(value) > 20:
+            raise forms.ValidationError("Choose at most 20 countries.")
+        if any(not is_country(code) for code in value):
+            raise forms.ValidationError("Use a two-letter ISO 3166-1 country code, e.g. by.")
+
+
 class TimelineFilter(forms.Form):
-    country = forms.CharField(required=False, max_length=2)
+    q = forms.CharField(required=False, max_length=200, strip=True)
+    country = CountriesField(required=False)
     kind = forms.ChoiceField(required=False, choices=KIND_CHOICES)
     topic = forms.ChoiceField(
         required=False, choices=[("", "Any topic")] + [(t.slug, t.label) for t in TOPICS.values()]
     )
     year = forms.IntegerField(required=False, min_value=1, max_value=9999)
 
-    def clean_country(self) -> str:
-        code = self.cleaned_data["country"].strip().upper()
-        if code and not is_country(code):
-            raise forms.ValidationError("Use a two-letter ISO 3166-1 country code, e.g. by.")
-        return code
+    def clean_country(self) -> list[str]:
+        return list(dict.fromkeys(self.cleaned_data["country"]))
 
 
 def timeline(request):
@@ -70,9 +87,11 @@ def timeline(request):
         criteria = {}
     else:
         criteria = form.cleaned_data
-    if criteria.get("country"):
-        developments = developments.filter(country_rows__code=criteria["country"])
-        feeds = feed_links(Feed(country=criteria["country"])) + feeds
+    for code in reversed(criteria.get("country", [])):
+        developments = developments.filter(Exists(PublicCountry.objects.filter(development=OuterRef("pk"), code=code)))
+        feeds = feed_links(Feed(country=code)) + feeds
+    if criteria.get("q"):
+        developments = search.matching(developments, criteria["q"])
     if criteria.get("topic"):
         developments = developments.filter(topic_rows__slug=criteria["topic"])
         feeds = feed_links(Feed(topic=criteria["topic"])) + feeds
@@ -83,6 +102,7 @@ def timeline(request):
     if criteria.get("year"):
         year = criteria["year"]
         developments = developments.filter(date_earliest__lte=date(year, 12, 31), date_latest__gte=date(year, 1, 1))
+    chosen_countries = [code.lower() for code in criteria.get("country", [])]
     page = Paginator(developments.order_by("-date_latest", "-date_earliest", "id"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -98,6 +118,8 @@ def timeline(request):
         "rows": [_summary(development) for development in page],
         "filtered": any(criteria.values()),
         "heading": _heading(criteria),
+        "first_country": (chosen_countries[:1] or [""])[0],
+        "more_countries": chosen_countries[1:],
         "countries": sorted(((code.lower(), country_name(code)) for code in codes), key=lambda c: c[1]),
         "topics": list(TOPICS.values()),
         "kinds": KIND_CHOICES,
@@ -151,9 +173,45 @@ def _span_groups(developments: QuerySet[PublicDevelopment]) -> list[charts.Group
 
 
 def development_page(request, slug: str):
+    """The development now; with `?as_of=`, the memento current then (RFC 7089); with
+    `Accept-Datetime`, a redirect to that memento."""
     development = get_object_or_404(PublicDevelopment, slug=slug)
-    content = development.content
     revisions = list(development.revisions.order_by("position"))
+    timeline = page_timeline(request, development, revisions)
+    if memento.ACCEPT_DATETIME in request.META:
+        return timeline.redirect(request.META[memento.ACCEPT_DATETIME])
+    if "as_of" not in request.GET:
+        return timeline.mark_original(_render_development(request, development, revisions, timeline, None))
+    try:
+        moment = memento.parse_as_of(request.GET["as_of"])
+    except memento.BadDatetime as error:
+        return memento.bad_request(str(error))
+    index = timeline.index_at(moment)
+    if index is None:
+        raise Http404("This development was not yet published then.")
+    shown = projections.public_after(
+        revisions[index], id=development.id, slug=development.slug, first_published_at=development.first_published_at
+    )
+    response = _render_development(request, shown, revisions[: index + 1], timeline, timeline.mementos[index])
+    return timeline.mark_memento(response, index)
+
+
+def page_timeline(request, development: PublicDevelopment, revisions: list) -> memento.Timeline:
+    original = request.build_absolute_uri(reverse("public:development", args=[development.slug]))
+    timemap = request.build_absolute_uri(reverse("public:timemap", args=[development.slug]))
+    return memento.Timeline.of(original, timemap, revisions)
+
+
+def timemap(request, slug: str):
+    """Every memento of the development's page (RFC 7089 section 5); JSON on `Accept: application/json`."""
+    development = get_object_or_404(PublicDevelopment, slug=slug)
+    revisions = list(development.revisions.order_by("position").defer("content"))
+    return page_timeline(request, development, revisions).timemap_response(request)
+
+
+def _render_development(request, development, revisions, timeline, shown_memento):
+    content = development.content
+    links = {m.revision.position: m.url for m in timeline.mementos}
     context = {
         "development": development,
         "retracted": development.status == PublicStatus.RETRACTED,
@@ -168,7 +226,10 @@ def development_page(request, slug: str):
         "topics": [(slug, _label(TOPICS, slug)) for slug in content["topics"]],
         "places": [{**place, "country_name": country_name(place["country"])} for place in content.get("places", [])],
         "amounts": [{**amount, "phrase": amount_phrase(amount)} for amount in content.get("amounts", [])],
-        "history": revisions,
+        "history": [(revision, links[revision.position]) for revision in revisions],
+        "memento": shown_memento,
+        "original_url": timeline.original,
+        "timemap_url": timeline.timemap,
         "feeds": feed_links(Feed()),
     }
     # A retraction leaves a tombstone: the page says what happened, with 410 Gone so
@@ -204,13 +265,15 @@ def _summary(development: PublicDevelopment) -> dict:
 def _heading(criteria: dict) -> str:
     parts = []
     if criteria.get("country"):
-        parts.append(country_name(criteria["country"]))
+        parts.append(" and ".join(country_name(code) for code in criteria["country"]))
     if criteria.get("topic"):
         parts.append(TOPICS[criteria["topic"]].label)
     if criteria.get("kind"):
         parts.append(KINDS[criteria["kind"]].label)
     if criteria.get("year"):
         parts.append(str(criteria["year"]))
+    if criteria.get("q"):
+        parts.append(f"“{criteria['q']}”")
     return " · ".join(parts)
 
 

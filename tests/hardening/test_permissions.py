@@ -38,6 +38,8 @@ from chronicle.developments.models import DevelopmentRecord
 from chronicle.digests import tokens
 from chronicle.digests.models import Digest, Subscriber, SubscriberState
 from chronicle.eventstore.models import Event
+from chronicle.webhooks import endpoints as webhook_endpoints
+from chronicle.webhooks.models import Delivery
 from tests.admin.conftest import _member, form_data, roles_migration
 from tests.factories import content_data, published_development
 
@@ -87,6 +89,7 @@ ADMIN_ONLY = "login login login login 403 403 200"
 NOBODY = "login login login login 403 403 403"
 PUBLIC = "200 200 200 200 200 200 200"
 API = "200 200 401 401 200 200 200"
+PARTNER_ONLY = "401 200 401 401 401 401 401"
 DEVELOPMENTS = "/admin/developments/developmentrecord/"
 
 
@@ -131,6 +134,18 @@ TABLE: dict[str, list[Case]] = {
         post("/api/v1/subscriptions/", "202 202 401 401 202 202 202", {"email": "reader@example.org"})
     ],
     "api/^.*$": [get("/api/v1/nothing-here/", "404 404 404 404 404 404 404")],
+    # Webhook endpoints: a partner's own, through their API key only.
+    "api/v1/webhooks/": [
+        get("/api/v1/webhooks/", PARTNER_ONLY),
+        post("/api/v1/webhooks/", "401 201 401 401 401 401 401", {"url": "https://93.184.216.34/hooks"}),
+    ],
+    "api/v1/webhooks/<uuid:endpoint_id>/": [get(lambda w: f"/api/v1/webhooks/{w.endpoint.pk}/", PARTNER_ONLY)],
+    "api/v1/webhooks/<uuid:endpoint_id>/replay/": [
+        post(lambda w: f"/api/v1/webhooks/{w.endpoint.pk}/replay/", "401 202 401 401 401 401 401", {"after": 0})
+    ],
+    # Bulk exports: public (no package has been written in this world).
+    "exports/latest/": [get("/exports/latest/", "404 404 404 404 404 404 404")],
+    "exports/latest/<str:name>": [get("/exports/latest/developments.csv", "404 404 404 404 404 404 404")],
     # -- the admin: staff only; keys sign nobody in --
     "admin/": [get("/admin/", "login login login login 200 200 200")],
     "admin/login/": [get("/admin/login/", "200 200 200 200 302 302 302")],
@@ -147,7 +162,7 @@ TABLE: dict[str, list[Case]] = {
     "admin/r/<path:content_type_id>/<path:object_id>/": [
         get(lambda w: f"/admin/r/{w.user_type}/{w.users['curator'].pk}/", "login login login login 404 404 404")
     ],
-    r"admin/^(?P<app_label>auth|eventstore|developments|api|digests)/$": [
+    r"admin/^(?P<app_label>auth|eventstore|developments|api|digests|webhooks)/$": [
         get("/admin/developments/", "login login login login 200 200 200"),
         get("/admin/api/", "login login login login 404 404 200"),
     ],
@@ -235,6 +250,28 @@ TABLE: dict[str, list[Case]] = {
         delete=NOBODY,
     ),
 }
+TABLE.update(
+    {
+        # Webhook endpoints come in through the API or add_webhook (which show the secret once).
+        **_admin_model_pages(
+            "webhooks/endpoint",
+            lambda w: w.endpoint.pk,
+            changelist=ADMIN_ONLY,
+            add=NOBODY,
+            change=ADMIN_ONLY,
+            delete=ADMIN_ONLY,
+        ),
+        # The delivery log is read-only.
+        **_admin_model_pages(
+            "webhooks/delivery",
+            lambda w: w.delivery.pk,
+            changelist=ADMIN_ONLY,
+            add=NOBODY,
+            change=ADMIN_ONLY,
+            delete=NOBODY,
+        ),
+    }
+)
 # The admin's list actions and saving an existing development, beside their pages.
 TABLE[f"{DEVELOPMENTS[1:]}<path:object_id>/change/"].append(
     post(
@@ -307,6 +344,11 @@ def world(db, settings, tmp_path, django_user_model):
 
     subscriber = Subscriber.objects.create(email="reader@example.net", state=SubscriberState.CONFIRMED, high_water=0)
     digest = Digest.objects.create(subscriber=subscriber, period="2025-W03", frequency="weekly", cutoff_position=0)
+    endpoint, _ = webhook_endpoints.register("https://93.184.216.34/hooks", owner=partner)
+    delivery = Delivery.objects.create(
+        endpoint=endpoint, position=1, webhook_id="msg_1", event_type="development.published", attempt=1,
+        attempted_at=timezone.now(), outcome="delivered", status_code=200, duration_ms=12,
+    )  # fmt: skip
     return SimpleNamespace(
         users=users,
         keys={"partner": valid, "expired": expired, "revoked": revoked},
@@ -316,6 +358,8 @@ def world(db, settings, tmp_path, django_user_model):
         revision=revision,
         subscriber=subscriber,
         digest=digest,
+        endpoint=endpoint,
+        delivery=delivery,
         group=groups["Curators"],
         event=Event.objects.first(),
         user_type=ContentType.objects.get_for_model(django_user_model).pk,
@@ -388,7 +432,7 @@ def test_each_role_gets_what_the_table_says(world, route):
 @pytest.mark.parametrize("role", ["expired", "revoked"])
 def test_an_expired_or_revoked_key_is_refused_with_a_clear_error_everywhere_in_the_api(world, role):
     api_cases = [case for route, cases in TABLE.items() if re.match(r"api/(v1|schema|docs)", route) for case in cases]
-    assert len(api_cases) == 10
+    assert len(api_cases) == 14
     for case in api_cases:
         response, _ = _visit(world, role, case)
         assert response.status_code == 401, case.url

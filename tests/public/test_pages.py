@@ -139,7 +139,11 @@ def test_the_development_page_shows_its_facts_sources_and_history(client, curato
         '<a href="https://example.org/report" rel="noopener nofollow">Beltelecom report</a>. Beltelecom.',
     ):
         assert fact in page
-    history = re.findall(r"<li><strong>(\w+)</strong> <time[^>]*>([^<]+)</time>(?: — ([^<]+))?</li>", page)
+    history = re.findall(
+        r'<li id="revision-\d+"><strong>(\w+)</strong> <a href="[^"]+" rel="memento"><time[^>]*>([^<]+)</time></a>'
+        r"(?: — ([^<]+))?</li>",
+        page,
+    )
     assert history == [
         ("Published", "1 March 2024, 09:00 UTC", ""),
         ("Update", "5 March 2024, 16:30 UTC", "Stage confirmed."),
@@ -197,6 +201,26 @@ def test_sources_are_shown_as_a_reader_cites_them_without_file_names(client, cur
         "Accessed 2 October 2021."
     ) in page
     assert '<span class="date" data-edtf="2016?/2021?">between 2016 and 2021, uncertain</span>' in page
+
+
+def test_two_countries_in_the_address_both_apply_as_in_the_api(client, chronicle):
+    response = client.get("/?country=by&country=cn")
+    assert response.status_code == 200
+    assert titles(response) == ["Belarus 5G test"]
+    page = response.content.decode()
+    assert "<h1>Belarus and China</h1>" in page
+    assert '<option value="by" selected>' in page and '<input type="hidden" name="country" value="cn">' in page
+    assert {"/feeds/countries/by.atom", "/feeds/countries/cn.atom"} <= set(autodiscovery(response))
+
+
+def test_the_timeline_search_is_the_api_search(client, chronicle):
+    for query in ("itu", "ITU stand", "memo", "belarus 5g", "опыт", "tandards"):
+        page_titles = titles(client.get("/", {"q": query}))
+        api_answer = client.get("/api/v1/developments/", {"q": query}).json()
+        api_titles = [item["title"] for item in api_answer["results"]]
+        assert sorted(page_titles) == sorted(api_titles), query
+    assert titles(client.get("/?q=ITU+stand")) == ["ITU standards meeting"]
+    assert titles(client.get("/?q=tandards")) == []
 
 
 @pytest.fixture

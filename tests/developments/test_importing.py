@@ -177,9 +177,10 @@ def test_the_seed_figures_load_with_their_qualifiers_and_periods(client):
             "period": "2024",
         }
     ]
-    assert "<li>more than $8.4 billion — Belarus–China trade volume, 2024</li>" in client.get(
-        "/?kind=indicator"
-    ).content.decode()
+    assert (
+        "<li>more than $8.4 billion — Belarus–China trade volume, 2024</li>"
+        in client.get("/?kind=indicator").content.decode()
+    )
 
 
 def test_records_of_the_wrong_shape_or_with_bad_text_are_named_by_record_and_field(tmp_path, capsys):

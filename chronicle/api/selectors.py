@@ -31,7 +31,7 @@ from chronicle.domain import edtf
 from chronicle.domain import search as domain_search
 from chronicle.domain.development import SLUG
 from chronicle.domain.events import PUBLIC_EVENT_TYPES
-from chronicle.eventstore import store
+from chronicle.eventstore import sealing, store
 from chronicle.eventstore.store import RecordedEvent
 
 from .pagination import (
@@ -266,6 +266,7 @@ class PublicEvent:
     event: RecordedEvent
     slug: str
     revision: PublicRevision | None
+    seal: str | None  # None until the sealer has reached it
 
 
 def public_events(after: int, limit: int) -> list[PublicEvent]:
@@ -275,7 +276,11 @@ def public_events(after: int, limit: int) -> list[PublicEvent]:
     slugs = dict(
         PublicDevelopment.objects.filter(id__in={event.stream_id for event in events}).values_list("id", "slug")
     )
-    return [PublicEvent(event, slugs.get(event.stream_id, ""), revisions.get(event.position)) for event in events]
+    seals = sealing.seals_at([event.position for event in events])
+    return [
+        PublicEvent(event, slugs.get(event.stream_id, ""), revisions.get(event.position), seals.get(event.position))
+        for event in events
+    ]
 
 
 # -- vocabularies ------------------------------------------------------------------------

@@ -295,6 +295,7 @@ def _summary(development: PublicDevelopment) -> dict:
         "development": development,
         "kind": _label(KINDS, development.kind),
         "is_context": development.kind == CONTEXT,
+        "figures": development.content.get("amounts", []) if development.kind == FIGURES else [],
         "countries": [country_name(code) for code in development.content["countries"]],
         "corrected": development.updated_at > development.first_published_at,
     }

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from django import forms
 from django.core.paginator import Paginator
 from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import ExtractMonth, ExtractYear
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.views.decorators.cache import cache_control
 
 from chronicle import memento
 from chronicle.developments import projections, search
@@ -278,3 +280,11 @@ def _heading(criteria: dict) -> str:
 
 def _label(terms: dict, slug: str) -> str:
     return terms[slug].label if slug in terms else slug
+
+
+FAVICON = Path(__file__).parent / "static" / "public" / "favicon.ico"
+
+
+@cache_control(public=True, max_age=86400)
+def favicon(request):
+    return HttpResponse(FAVICON.read_bytes(), content_type="image/vnd.microsoft.icon")

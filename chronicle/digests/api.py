@@ -108,6 +108,9 @@ class SubscriptionView(APIView):
                 ),
                 description="The input is invalid.",
             ),
+            401: OpenApiResponse(
+                description="An Authorization header that is not a valid `Api-Key <key>` (none is needed here)."
+            ),
             413: OpenApiResponse(description="The request body is too large."),
             429: OpenApiResponse(description="Too many subscription requests from this client; retry later."),
         },

@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/subscriptions/", include("chronicle.digests.api_urls")),
     path("api/", include("chronicle.api.urls")),
     path("feeds/", include("chronicle.feeds.urls")),
+    path("exports/", include("chronicle.exports.urls")),
     path("", include("chronicle.digests.urls")),
     path("", include("chronicle.public.urls")),
 ]

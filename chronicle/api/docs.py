@@ -45,6 +45,14 @@ itself.
 Read `/api/v1/events/?after=0`, store `next`, and ask again with `after=<next>`. The
 stream never skips: an event with a lower position cannot appear after a higher one was
 read.
+
+## Bulk exports
+Every night the whole public record is written as a Frictionless Data Package at
+[`/exports/latest/`](/exports/latest/): `datapackage.json` (Table Schemas with foreign keys)
+with `developments.csv` / `developments.ndjson` (each with its `last_revision`),
+`sources.csv`, `actors.csv`, `amounts.csv`, `countries.csv`, `topics.csv` and
+`events.ndjson.gz` (every public event). The package names the log position it was cut at
+(`chronicle.position`): load it, then follow `/api/v1/events/?after=<position>`.
 """
 
 ERROR = OpenApiResponse(

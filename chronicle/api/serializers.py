@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from chronicle.developments.models import PublicDevelopment, PublicRevision, PublicStatus, RevisionKind
 from chronicle.domain import edtf
+from chronicle.domain.vocabulary import AMOUNT_QUALIFIERS
 
 from .selectors import PublicEvent
 
@@ -40,6 +41,13 @@ class AmountSerializer(serializers.Serializer):
     currency = serializers.CharField(required=False, help_text="ISO 4217 code, for money.")
     unit = serializers.CharField(required=False, help_text="For anything but money, e.g. Gbit/s.")
     measures = serializers.CharField(help_text="What the amount measures.")
+    qualifier = serializers.ChoiceField(
+        choices=list(AMOUNT_QUALIFIERS),
+        help_text="How the value relates to the quantity: exact, more-than, less-than or about.",
+    )
+    period = serializers.CharField(
+        required=False, help_text="EDTF: the time the amount covers, e.g. 2021 or 2019/2021; absent if not stated."
+    )
 
 
 class PlaceSerializer(serializers.Serializer):
@@ -69,12 +77,20 @@ class FactsSerializer(serializers.Serializer):
     date = serializers.CharField(allow_null=True, help_text="EDTF as entered: 2005, 2010-03, 2021~, 2015/2023, …")
     date_earliest = serializers.DateField(allow_null=True, help_text="The first day `date` can mean.")
     date_latest = serializers.DateField(allow_null=True, help_text="The last day `date` can mean.")
+    date_basis = serializers.CharField(
+        allow_null=True,
+        help_text="How the date is known: given (by the source), inferred (from the source's own date) or "
+        "bounded (only by or from a date, e.g. ../2015-06-18); null if not stated.",
+    )
     countries = serializers.ListField(child=serializers.CharField(), allow_null=True, help_text="ISO 3166-1 alpha-2.")
     topics = serializers.ListField(child=serializers.CharField(), allow_null=True, help_text="Topic slugs.")
     actors = ActorSerializer(many=True, allow_null=True)
     amounts = AmountSerializer(many=True, allow_null=True)
     places = PlaceSerializer(many=True, allow_null=True)
     sources = SourceSerializer(many=True, allow_null=True)
+    related = serializers.ListField(
+        child=serializers.CharField(), allow_null=True, help_text="Slugs of related developments."
+    )
 
 
 WITHHELD = dict.fromkeys(FactsSerializer._declared_fields)
@@ -89,12 +105,14 @@ def facts(content: dict, span: edtf.EdtfDate | None = None) -> dict:
         "date": content["date"],
         "date_earliest": span.earliest.isoformat(),
         "date_latest": span.latest.isoformat(),
+        "date_basis": content.get("date_basis") or None,
         "countries": content["countries"],
         "topics": content["topics"],
         "actors": content.get("actors", []),
         "amounts": content.get("amounts", []),
         "places": content.get("places", []),
         "sources": content.get("sources", []),
+        "related": content.get("related", []),
     }
 
 

@@ -18,7 +18,7 @@ from django.forms import formset_factory
 from django.utils import timezone
 
 from chronicle.domain.content import country_name
-from chronicle.domain.vocabulary import KINDS, STAGES, TOPICS
+from chronicle.domain.vocabulary import AMOUNT_QUALIFIERS, DATE_BASES, KINDS, STAGES, TOPICS
 
 from .diffs import FIELD_LABELS
 
@@ -65,6 +65,12 @@ class DevelopmentForm(forms.Form):
         help_text="As the source gives it (EDTF): 2005, 2010-03, 1992-01-20, a span 2021-06-01/2021-06-04, "
         "approximate 2021~, uncertain 2021?",
     )
+    date_basis = forms.ChoiceField(
+        label="Date basis",
+        required=False,
+        choices=BLANK + [(term.slug, term.label) for term in DATE_BASES.values()],
+        help_text="How the date is known. An open-ended date (../2015-06-18: by then) is bounded.",
+    )
     countries = forms.MultipleChoiceField(
         label="Countries",
         required=False,
@@ -77,6 +83,16 @@ class DevelopmentForm(forms.Form):
         choices=[(term.slug, term.label) for term in TOPICS.values()],
         widget=forms.CheckboxSelectMultiple,
     )
+    related = forms.CharField(
+        label="Related",
+        required=False,
+        widget=widgets.AdminTextInputWidget(attrs={"placeholder": "slugs, separated by spaces"}),
+        help_text="Slugs of other developments this one belongs with, e.g. the treaty a test followed; "
+        "each page links to the other.",
+    )
+
+    def clean_related(self) -> list[str]:
+        return self.cleaned_data["related"].replace(",", " ").split()
 
 
 class SourceForm(forms.Form):
@@ -96,10 +112,17 @@ class ActorForm(forms.Form):
 
 
 class AmountForm(forms.Form):
+    qualifier = forms.ChoiceField(
+        label="Qualifier",
+        required=False,
+        initial="exact",
+        choices=[(term.slug, term.label) for term in AMOUNT_QUALIFIERS.values()],
+    )
     value = _short("Value", 14, placeholder="1500000")
     currency = _short("Currency", 5, placeholder="USD")
     unit = _short("Unit", 8, placeholder="Gbit/s")
-    measures = _short("What it measures", 36, placeholder="e.g. loan, peak download speed")
+    measures = _short("What it measures", 30, placeholder="e.g. loan, peak download speed")
+    period = _short("Period", 12, placeholder="e.g. 2021, 2019/2021")
 
 
 class PlaceForm(forms.Form):
@@ -113,7 +136,13 @@ class PlaceForm(forms.Form):
 PARTS = {
     "sources": (SourceForm, "Sources", "source", "Publishing needs at least one source with a publisher or author."),
     "actors": (ActorForm, "Actors", "actor", "Organisations or people and their role."),
-    "amounts": (AmountForm, "Amounts", "amount", "A value with a currency (ISO 4217) or a unit."),
+    "amounts": (
+        AmountForm,
+        "Amounts",
+        "amount",
+        "A value with a currency (ISO 4217) or a unit; the qualifier says whether the source gives it exactly, "
+        "as more or less than it, or as approximate; the period (EDTF) is the time it covers, if any.",
+    ),
     "places": (PlaceForm, "Places", "place", "Optionally with a WGS84 point."),
 }
 _NESTED = re.compile(r"^(?P<part>\w+)\[(?P<index>\d+)\](?:\.(?P<field>\w+))?$")
@@ -161,6 +190,7 @@ class DevelopmentEditor:
     ) -> None:
         content = content or {}
         initial = {name: content.get(name, [] if name in ("countries", "topics") else "") for name in FIELD_LABELS}
+        initial["related"] = " ".join(content.get("related", []))
         self.form = DevelopmentForm(data, initial={**initial, "version": version})
         if adding:
             del self.form.fields["version"]
@@ -241,6 +271,8 @@ def post_data(content: dict[str, Any], names) -> dict[str, list[str]]:
                     data[f"{name}-{index}-{key}"] = [str(_initial(value))]
         elif name in ("countries", "topics"):
             data[name] = list(content.get(name, []))
+        elif name == "related":
+            data[name] = [" ".join(content.get(name, []))]
         else:
             data[name] = [content.get(name, "")]
     return data

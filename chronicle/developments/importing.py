@@ -27,6 +27,7 @@ from chronicle.domain.errors import DomainError, InvalidContent
 from chronicle.eventstore import store
 
 from . import commands, projections
+from .models import DevelopmentRecord
 
 SCHEMA_PATH = settings.BASE_DIR / "fixtures" / "chronicle-import.schema.json"
 IMPORT_ACTOR = "chronicle-import"
@@ -144,9 +145,27 @@ def read_import_file(path: Path) -> list[ImportRecord]:
             continue
         seen[key] = index
         records.append(ImportRecord(key, content, note or ""))
+    errors.extend(_unknown_related(records, seen))
     if errors:
         raise ImportFileInvalid(sorted(errors, key=lambda e: e.index))
     return records
+
+
+def _unknown_related(records: list[ImportRecord], indexes: dict[str, int]) -> list[RecordError]:
+    """A record may relate to another record of the file or to a development already recorded."""
+    named = {slug for record in records for slug in record.content.related}
+    recorded = DevelopmentRecord.objects.filter(slug__in=named - set(indexes)).values_list("slug", flat=True)
+    known = set(indexes) | set(recorded)
+    errors = []
+    for record in records:
+        key = record.key
+        if key in record.content.related:
+            errors.append(RecordError(indexes[key], key, "related: a record cannot be related to itself."))
+        for slug in record.content.related:
+            if slug not in known:
+                message = f"related: “{slug}” is neither a record of this file nor a recorded development."
+                errors.append(RecordError(indexes[key], key, message))
+    return errors
 
 
 def load(

@@ -134,6 +134,20 @@ class PublicActor(models.Model):
         return f"{self.name} ({self.role})"
 
 
+class PublicRelation(models.Model):
+    """A published development names another as related; kept so the other's page can link back."""
+
+    development = models.ForeignKey(PublicDevelopment, on_delete=models.CASCADE, related_name="relation_rows")
+    slug = models.CharField(max_length=120)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["development", "slug"], name="public_relation_unique")]
+        indexes = [models.Index(fields=["slug", "development"], name="public_relation_slug")]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
 class RevisionKind(models.TextChoices):
     PUBLISHED = "published", "Published"
     CORRECTED = "corrected", "Correction"

@@ -36,6 +36,7 @@ from .models import (
     PublicActor,
     PublicCountry,
     PublicDevelopment,
+    PublicRelation,
     PublicRevision,
     PublicStatus,
     PublicTopic,
@@ -69,6 +70,7 @@ class Projection:
     country_rows: list[dict[str, Any]] = field(default_factory=list)
     topic_rows: list[dict[str, Any]] = field(default_factory=list)
     actor_rows: list[dict[str, Any]] = field(default_factory=list)
+    relation_rows: list[dict[str, Any]] = field(default_factory=list)
     revision_rows: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -90,6 +92,10 @@ class Projection:
     @property
     def actors(self) -> list[PublicActor]:
         return [PublicActor(**row) for row in self.actor_rows]
+
+    @property
+    def relations(self) -> list[PublicRelation]:
+        return [PublicRelation(**row) for row in self.relation_rows]
 
     @property
     def revisions(self) -> list[PublicRevision]:
@@ -186,6 +192,7 @@ def project(events: Sequence[RecordedEvent]) -> Projection:
         {"development_id": development_id, "name": actor.name, "role": actor.role}
         for actor in dict.fromkeys(public.actors)
     ]
+    projection.relation_rows = [{"development_id": development_id, "slug": slug} for slug in public.related]
     return projection
 
 
@@ -201,11 +208,12 @@ def save(projection: Projection, *, new: bool, recorded: Sequence[RecordedEvent]
     first_publication = len(projection.revision_rows) == len(new_revisions)
     public.save(force_insert=first_publication, force_update=not first_publication)
     if not first_publication:
-        for model in (PublicCountry, PublicTopic, PublicActor):
+        for model in (PublicCountry, PublicTopic, PublicActor, PublicRelation):
             model.objects.filter(development_id=public.id).delete()
     PublicCountry.objects.bulk_create(projection.countries)
     PublicTopic.objects.bulk_create(projection.topics)
     PublicActor.objects.bulk_create(projection.actors)
+    PublicRelation.objects.bulk_create(projection.relations)
     PublicRevision.objects.bulk_create(new_revisions)
 
 
@@ -227,7 +235,15 @@ def as_of(development_id: UUID, when: datetime) -> Projection | None:
 
 # -- rebuild -----------------------------------------------------------------------------
 
-READ_MODELS = (PublicRevision, PublicActor, PublicTopic, PublicCountry, PublicDevelopment, DevelopmentRecord)
+READ_MODELS = (
+    PublicRevision,
+    PublicRelation,
+    PublicActor,
+    PublicTopic,
+    PublicCountry,
+    PublicDevelopment,
+    DevelopmentRecord,
+)
 
 
 def rebuild(*, batch_size: int = 2000, on_progress=None) -> tuple[int, int]:
@@ -269,6 +285,7 @@ def _insert_batch(batch: list[Projection]) -> None:
         (PublicCountry, [row for p in batch for row in p.country_rows]),
         (PublicTopic, [row for p in batch for row in p.topic_rows]),
         (PublicActor, [row for p in batch for row in p.actor_rows]),
+        (PublicRelation, [row for p in batch for row in p.relation_rows]),
         (PublicRevision, [row for p in batch for row in p.revision_rows]),
     ]
     for model, rows in tables:

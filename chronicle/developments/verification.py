@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from chronicle.domain import edtf
+from chronicle.domain.citation import DOCUMENT_FILE
 
-DOCUMENT_NAME = re.compile(r"\b[\w-]+\.(?:txt|md|html?)\b")
 SECTION = re.compile(r"section '([^']+)'")
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 TYPOGRAPHY = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
@@ -39,13 +39,13 @@ def numbers_in(text: str) -> set[str]:
 
 
 def document_named_by(source: dict[str, Any]) -> str | None:
-    names = set(DOCUMENT_NAME.findall(source.get("locator", "")))
+    names = set(DOCUMENT_FILE.findall(source.get("locator", "")))
     return names.pop() if len(names) == 1 else None
 
 
 def is_the_document(source: dict[str, Any]) -> bool:
     """The source is the document itself, not a work the document names or quotes."""
-    return bool(DOCUMENT_NAME.match(source.get("locator", "")))
+    return bool(DOCUMENT_FILE.match(source.get("locator", "")))
 
 
 @dataclass

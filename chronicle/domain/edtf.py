@@ -36,6 +36,12 @@ class EdtfDate:
     def is_interval(self) -> bool:
         return "/" in self.text
 
+    @property
+    def is_open_ended(self) -> bool:
+        """Bounded on one side only: ../2015-06-18 (by then), 2015/.. (from then on)."""
+        start, _, end = self.text.partition("/")
+        return self.is_interval and (start in ("", "..") or end in ("", ".."))
+
 
 def parse(text: str) -> EdtfDate:
     """Parse `text`; raise InvalidDate with a curator-readable message if it is not valid."""

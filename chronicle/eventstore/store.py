@@ -20,6 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from chronicle.domain.errors import VersionConflict
+from chronicle.domain.upcasting import SCHEMA_VERSION, upcast
 
 from .models import Event
 
@@ -31,12 +32,15 @@ APPEND_LOCK_KEY = 0x4348524E
 class NewEvent:
     type: str
     data: dict[str, Any]
-    schema_version: int = 1
+    schema_version: int = SCHEMA_VERSION
     event_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
 @dataclass(frozen=True)
 class RecordedEvent:
+    """An event as the current code reads it: its data upcast to the current schema version
+    (the row in the log keeps the shape it was written in)."""
+
     position: int
     event_id: uuid.UUID
     stream_id: uuid.UUID
@@ -49,16 +53,41 @@ class RecordedEvent:
 
     @classmethod
     def from_row(cls, row: Event) -> RecordedEvent:
+        return cls.from_stored(
+            row.position,
+            row.event_id,
+            row.stream_id,
+            row.version,
+            row.type,
+            row.schema_version,
+            row.data,
+            row.metadata,
+            row.recorded_at,
+        )
+
+    @classmethod
+    def from_stored(
+        cls,
+        position: int,
+        event_id: uuid.UUID,
+        stream_id: uuid.UUID,
+        version: int,
+        type: str,
+        schema_version: int,
+        data: dict[str, Any],
+        metadata: dict[str, Any],
+        recorded_at: datetime,
+    ) -> RecordedEvent:
         return cls(
-            position=row.position,
-            event_id=row.event_id,
-            stream_id=row.stream_id,
-            version=row.version,
-            type=row.type,
-            schema_version=row.schema_version,
-            data=row.data,
-            metadata=row.metadata,
-            recorded_at=row.recorded_at,
+            position=position,
+            event_id=event_id,
+            stream_id=stream_id,
+            version=version,
+            type=type,
+            schema_version=SCHEMA_VERSION,
+            data=upcast(type, schema_version, data),
+            metadata=metadata,
+            recorded_at=recorded_at,
         )
 
 
@@ -160,7 +189,7 @@ def iter_streams(*, up_to_position: int, chunk_size: int = 5000) -> Iterator[lis
     )
     stream: list[RecordedEvent] = []
     for row in rows:
-        event = RecordedEvent(*row)
+        event = RecordedEvent.from_stored(*row)
         if stream and event.stream_id != stream[0].stream_id:
             yield stream
             stream = []

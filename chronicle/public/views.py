@@ -12,8 +12,8 @@ from django.shortcuts import get_object_or_404, render
 
 from chronicle.developments.models import PublicCountry, PublicDevelopment, PublicStatus, RevisionKind
 from chronicle.domain import edtf
-from chronicle.domain.content import country_name, is_country
-from chronicle.domain.vocabulary import KINDS, STAGES, TOPICS
+from chronicle.domain.content import amount_phrase, country_name, date_basis_phrase, is_country
+from chronicle.domain.vocabulary import CONTEXT, FIGURES, KINDS, STAGES, TOPICS
 from chronicle.feeds.catalog import Feed
 
 from . import charts
@@ -39,8 +39,15 @@ def feed_links(feed: Feed) -> list[FeedLink]:
     ]
 
 
+# The timeline lists developments (context among them, marked) unless asked for figures or a kind.
+DEVELOPMENTS = ""
+KIND_CHOICES = [(DEVELOPMENTS, "Developments"), (FIGURES, KINDS[FIGURES].label), (CONTEXT, KINDS[CONTEXT].label)]
+KIND_CHOICES += [(t.slug, t.label) for t in KINDS.values() if t.slug not in (FIGURES, CONTEXT)]
+
+
 class TimelineFilter(forms.Form):
     country = forms.CharField(required=False, max_length=2)
+    kind = forms.ChoiceField(required=False, choices=KIND_CHOICES)
     topic = forms.ChoiceField(
         required=False, choices=[("", "Any topic")] + [(t.slug, t.label) for t in TOPICS.values()]
     )
@@ -68,6 +75,10 @@ def timeline(request):
     if criteria.get("topic"):
         developments = developments.filter(topic_rows__slug=criteria["topic"])
         feeds = feed_links(Feed(topic=criteria["topic"])) + feeds
+    if criteria.get("kind"):
+        developments = developments.filter(kind=criteria["kind"])
+    elif form.is_valid():
+        developments = developments.exclude(kind=FIGURES)
     if criteria.get("year"):
         year = criteria["year"]
         developments = developments.filter(date_earliest__lte=date(year, 12, 31), date_latest__gte=date(year, 1, 1))
@@ -88,6 +99,8 @@ def timeline(request):
         "heading": _heading(criteria),
         "countries": sorted(((code.lower(), country_name(code)) for code in codes), key=lambda c: c[1]),
         "topics": list(TOPICS.values()),
+        "kinds": KIND_CHOICES,
+        "noun": ("figure", "figures") if criteria.get("kind") == FIGURES else ("development", "developments"),
         "feeds": feeds,
         "chart": timeline_chart(developments, page.paginator.count),
     }
@@ -122,10 +135,14 @@ def development_page(request, slug: str):
         "retraction": next((r for r in reversed(revisions) if r.kind == RevisionKind.RETRACTED), None),
         "content": content,
         "kind": _label(KINDS, content["kind"]),
+        "is_context": content["kind"] == CONTEXT,
+        "date_basis": date_basis_phrase(content["date"], content.get("date_basis", "")),
+        "related": _related(development),
         "stage": _label(STAGES, content.get("stage", "")),
         "countries": [(code.lower(), country_name(code)) for code in content["countries"]],
         "topics": [(slug, _label(TOPICS, slug)) for slug in content["topics"]],
         "places": [{**place, "country_name": country_name(place["country"])} for place in content.get("places", [])],
+        "amounts": [{**amount, "phrase": amount_phrase(amount)} for amount in content.get("amounts", [])],
         "history": revisions,
         "feeds": feed_links(Feed()),
     }
@@ -135,10 +152,24 @@ def development_page(request, slug: str):
     return render(request, "public/development.html", context, status=status)
 
 
+def _related(development: PublicDevelopment) -> list[dict]:
+    """The published developments this one names as related, and those that name it."""
+    named = development.content.get("related", [])
+    others = (
+        PublicDevelopment.objects.filter(status=PublicStatus.PUBLISHED)
+        .filter(Q(slug__in=named) | Q(relation_rows__slug=development.slug))
+        .exclude(id=development.id)
+        .distinct()
+        .order_by("date_earliest", "date_latest", "title")
+    )
+    return [{"development": other, "kind": _label(KINDS, other.kind)} for other in others]
+
+
 def _summary(development: PublicDevelopment) -> dict:
     return {
         "development": development,
         "kind": _label(KINDS, development.kind),
+        "is_context": development.kind == CONTEXT,
         "countries": [country_name(code) for code in development.content["countries"]],
         "corrected": development.updated_at > development.first_published_at,
     }
@@ -150,6 +181,8 @@ def _heading(criteria: dict) -> str:
         parts.append(country_name(criteria["country"]))
     if criteria.get("topic"):
         parts.append(TOPICS[criteria["topic"]].label)
+    if criteria.get("kind"):
+        parts.append(KINDS[criteria["kind"]].label)
     if criteria.get("year"):
         parts.append(str(criteria["year"]))
     return " · ".join(parts)

@@ -33,7 +33,12 @@ TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
 if TRUSTED_PROXIES < 0:
     raise ImproperlyConfigured(f"TRUSTED_PROXIES={TRUSTED_PROXIES} must be 0 or more (proxies in front of Chronicle).")
 
-SITE_URL = (env("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
+# The port `bin/run` serves on (runserver); every link Chronicle writes follows it unless
+# SITE_URL names the public address.
+PORT = env_int("PORT", 8000)
+if not 0 < PORT < 65536:
+    raise ImproperlyConfigured(f"PORT={PORT} must be a TCP port, 1 to 65535.")
+SITE_URL = (env("SITE_URL") or f"http://127.0.0.1:{PORT}").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [SITE_URL])
 
 INSTALLED_APPS = [
@@ -53,6 +58,7 @@ INSTALLED_APPS = [
     "chronicle.feeds",
     "chronicle.public",
     "chronicle.digests",
+    "chronicle.exports",
 ]
 
 MIDDLEWARE = [
@@ -171,6 +177,21 @@ DIGEST_UNSUBSCRIBE_LINK_MAX_AGE = 365 * 86400
 DIGEST_SUBSCRIBE_RATE = env("DIGEST_SUBSCRIBE_RATE") or "20/hour"
 
 
+# -- Exports (chronicle.exports) ---------------------------------------------------------
+
+EXPORTS_ROOT = Path(env("EXPORTS_ROOT") or VAR_DIR / "exports")
+# Nightly packages older than this many days are removed (the latest is always kept).
+EXPORTS_KEEP_DAYS = env_int("EXPORTS_KEEP_DAYS", 7)
+if EXPORTS_KEEP_DAYS < 1:
+    raise ImproperlyConfigured(f"EXPORTS_KEEP_DAYS={EXPORTS_KEEP_DAYS} must be at least 1 (days to keep packages).")
+EXPORTS_NIGHTLY_AT = env("EXPORTS_NIGHTLY_AT") or "02:00"
+try:
+    _export_hour, _export_minute = (int(part) for part in EXPORTS_NIGHTLY_AT.split(":"))
+    if not (0 <= _export_hour < 24 and 0 <= _export_minute < 60):
+        raise ValueError
+except ValueError:
+    raise ImproperlyConfigured(f"EXPORTS_NIGHTLY_AT={EXPORTS_NIGHTLY_AT!r}: use HH:MM (UTC), e.g. 02:00.") from None
+
 # -- Email -------------------------------------------------------------------------------
 
 vars().update(email_config(env("EMAIL_URL"), VAR_DIR / "mail"))
@@ -232,6 +253,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "digests-resume": {"task": "chronicle.digests.tasks.resume_digests", "schedule": 300.0},
     # A pass whose message beat could not send (broker down) starts late from here.
     "digests-missed": {"task": "chronicle.digests.tasks.start_missed_digest_passes", "schedule": 300.0},
+    "exports-nightly": {
+        "task": "chronicle.exports.tasks.write_nightly_package",
+        "schedule": crontab(hour=_export_hour, minute=_export_minute),
+    },
     # Confirmation requests that could not be queued (broker down) go out from here.
     "digests-unsent-confirmations": {
         "task": "chronicle.digests.tasks.send_unsent_confirmations",

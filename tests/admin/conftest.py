@@ -90,7 +90,8 @@ LIST_URL = "/admin/developments/developmentrecord/"
 
 def form_data(content, *, version=None, slug=None, **extra):
     """POST data of the development form for `content` (a content dict)."""
-    data = {key: content.get(key, "") for key in ("title", "summary", "kind", "stage", "date")}
+    data = {key: content.get(key, "") for key in ("title", "summary", "kind", "stage", "date", "date_basis")}
+    data["related"] = " ".join(content.get("related", []))
     data["countries"] = list(content.get("countries", []))
     data["topics"] = list(content.get("topics", []))
     if version is not None:

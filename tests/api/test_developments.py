@@ -332,3 +332,14 @@ def test_conditional_get_and_cached_answers_last_until_the_data_changes(api, cur
         assert changed.status_code == 200 and changed["ETag"] != etag
         shown = changed.json()["results"][0] if url == LIST else changed.json()
         assert shown["stage"] == "implemented", "answers are cached by ETag, never past a change"
+
+
+def test_links_follow_the_port_the_api_is_served_on(api, curator, editor):
+    """`PORT=8123 bin/run`: a partner reading 127.0.0.1:8123 gets links there, never to :8000."""
+    published_development(curator, editor, slug="on-port")
+    response = api.get("/api/v1/developments/", HTTP_HOST="127.0.0.1:8123")
+    assert response.status_code == 200, response.content
+    listing = response.json()
+    (item,) = listing["results"]
+    for link in (item["url"], item["history_url"], item["page_url"]):
+        assert link.startswith("http://127.0.0.1:8123/"), link

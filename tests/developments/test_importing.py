@@ -204,3 +204,42 @@ def test_a_number_too_long_to_read_is_a_clear_message_not_a_traceback(tmp_path):
     with pytest.raises(importing.ImportFileInvalid) as raised:
         importing.read_import_file(path)
     assert "is not valid JSON" in str(raised.value.errors[0]) and "digits" in str(raised.value.errors[0])
+
+
+def test_related_keys_name_records_of_the_file_or_recorded_developments(tmp_path):
+    from chronicle.developments import importing
+
+    call_command("load_chronicle", str(import_file(tmp_path, record("treaty-2015"), name="first.json")))
+    path = import_file(
+        tmp_path,
+        record("treaty-in-force", related=["treaty-2015", "trade-2024"]),
+        record("trade-2024", kind="indicator", related=["treaty-in-force"]),
+        record("polonez", related=["polonez", "no-such-record"]),
+    )
+    with pytest.raises(importing.ImportFileInvalid) as raised:
+        importing.read_import_file(path)
+    assert [str(error) for error in raised.value.errors] == [
+        "record 2 (polonez): related: a record cannot be related to itself.",
+        "record 2 (polonez): related: “no-such-record” is neither a record of this file nor a recorded development.",
+    ]
+
+
+def test_related_links_context_figures_and_date_basis_load_once_and_show_on_both_pages(tmp_path, client):
+    path = import_file(
+        tmp_path,
+        record("landing", kind="context", date="2021-05?", date_basis="inferred", related=["statement"]),
+        record("statement", kind="statement", date="../2021-06-30", date_basis="bounded"),
+        record("trade-2024", kind="indicator", date="2024", date_basis="given"),
+    )
+    call_command("load_chronicle", str(path))
+    events = Event.objects.count()
+    call_command("load_chronicle", str(path))
+    assert Event.objects.count() == events
+    landing = PublicDevelopment.objects.get(slug="landing")
+    assert (landing.kind, landing.content["date_basis"], landing.content["related"]) == (
+        "context",
+        "inferred",
+        ["statement"],
+    )
+    assert 'href="/developments/landing/"' in client.get("/developments/statement/").content.decode()
+    assert PublicDevelopment.objects.get(slug="statement").date_latest.isoformat() == "2021-06-30"

@@ -7,7 +7,7 @@ from datetime import date
 
 from django import forms
 from django.core.paginator import Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404, render
 
 from chronicle.developments.models import PublicCountry, PublicDevelopment, PublicStatus, RevisionKind

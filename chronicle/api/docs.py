@@ -41,6 +41,16 @@ record of what was said and when stays available for audit: `history`, `as_of` a
 change stream show each revision's content as it was published, and the retraction
 itself.
 
+## Time travel (Memento, RFC 7089)
+A development's detail is a Memento TimeGate: send `Accept-Datetime: Wed, 01 May 2024 12:00:00 GMT`
+and get a `302` to the version current then (`?as_of=` the record time of that revision; a
+date before the first publication gets the first version). Every detail answer carries a
+`Link` header naming the `original`, its `timemap` and the `first` and `last` mementos; an
+answer with `as_of` is a memento, with `Memento-Datetime` and `prev` / `next` links too.
+`…/<id>/timemap/` lists every version (`application/link-format`, or JSON on
+`Accept: application/json`). A retracted development keeps its TimeMap and its earlier
+versions.
+
 ## Keeping a copy in sync
 Read `/api/v1/events/?after=0`, store `next`, and ask again with `after=<next>`. The
 stream never skips: an event with a lower position cannot appear after a higher one was
@@ -106,6 +116,24 @@ def _param(name: str, description: str, *, type=OpenApiTypes.STR, many: bool = F
         **extra,
     )
 
+
+ACCEPT_DATETIME = OpenApiParameter(
+    "Accept-Datetime",
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    description=(
+        "Memento (RFC 7089) datetime negotiation: an RFC 1123 date in GMT. The answer is a 302 to the memento "
+        "current at that time (`?as_of=` its record time); before the first publication, to the first memento."
+    ),
+    examples=[OpenApiExample("Before a correction", value="Wed, 01 May 2024 12:00:00 GMT")],
+)
+MEMENTO_REDIRECT = OpenApiResponse(
+    description="Memento: `Location` is the memento current at `Accept-Datetime`; `Link` names the original, "
+    "the TimeMap and the first and last mementos."
+)
+BAD_DATETIME = OpenApiResponse(
+    ErrorSerializer, description="A parameter is not valid, unknown or repeated, or `Accept-Datetime` is malformed."
+)
 
 AS_OF = _param(
     "as_of",

@@ -232,34 +232,9 @@ def _as_of_developments(positions: list[int]) -> list[PublicDevelopment]:
         for row in PublicDevelopment.objects.filter(id__in=ids).values("id", "slug", "first_published_at")
     }
     return [
-        _development_after(revisions[position], **known[revisions[position].development_id]) for position in positions
+        projections.public_after(revisions[position], **known[revisions[position].development_id])
+        for position in positions
     ]
-
-
-def _development_after(revision: PublicRevision, *, id, slug: str, first_published_at: datetime) -> PublicDevelopment:
-    """The development as it was public right after `revision` (same shape as the read model)."""
-    content = revision.content
-    span = edtf.parse(content["date"])
-    retracted = revision.kind == RevisionKind.RETRACTED
-    development = PublicDevelopment(
-        id=id,
-        slug=slug,
-        status=PublicStatus.RETRACTED if retracted else PublicStatus.PUBLISHED,
-        title=content["title"],
-        summary=content.get("summary", ""),
-        kind=content["kind"],
-        stage=content.get("stage", ""),
-        date=content["date"],
-        date_earliest=span.earliest,
-        date_latest=span.latest,
-        content=content,
-        retraction_reason=revision.note if retracted else "",
-        first_published_at=first_published_at,
-        updated_at=revision.recorded_at,
-        last_public_position=revision.position,
-    )
-    development.last_revision = revision
-    return development
 
 
 # -- one development ---------------------------------------------------------------------
@@ -289,6 +264,15 @@ def development(identifier: str, as_of: datetime | None = None) -> PublicDevelop
     public = projection.public
     public.last_revision = projection.revisions[-1]
     return public
+
+
+def revision_times(development_id: uuid.UUID) -> list[PublicRevision]:
+    """Its public revisions, oldest first, without their content: what a TimeMap lists."""
+    return list(
+        PublicRevision.objects.filter(development_id=development_id)
+        .order_by("position")
+        .only("position", "development_id", "version", "kind", "note", "recorded_at")
+    )
 
 
 def history(development_id: uuid.UUID, params: dict) -> Page:

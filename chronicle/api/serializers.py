@@ -228,6 +228,31 @@ class HistoryPageSerializer(serializers.Serializer):
     results = RevisionSerializer(many=True)
 
 
+class TimeMapMementoSerializer(serializers.Serializer):
+    datetime = serializers.DateTimeField(help_text="Its Memento-Datetime: the revision's record time.")
+    uri = serializers.URLField(help_text="The memento: the detail with `as_of` that time.")
+    kind = serializers.ChoiceField(choices=RevisionKind.choices)
+    note = serializers.CharField(allow_blank=True)
+    position = serializers.IntegerField()
+
+
+class TimeMapMementosSerializer(serializers.Serializer):
+    first = TimeMapMementoSerializer(allow_null=True)
+    last = TimeMapMementoSerializer(allow_null=True)
+    list = TimeMapMementoSerializer(many=True)
+
+
+class TimeMapUrisSerializer(serializers.Serializer):
+    link_format = serializers.URLField()
+
+
+class TimeMapSerializer(serializers.Serializer):
+    original_uri = serializers.URLField()
+    timegate_uri = serializers.URLField()
+    timemap_uri = TimeMapUrisSerializer()
+    mementos = TimeMapMementosSerializer()
+
+
 class EventDevelopmentSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     slug = serializers.SlugField()

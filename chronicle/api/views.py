@@ -9,14 +9,16 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponsePermanentRedirect
 from django.urls import Resolver404, resolve, reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from chronicle import memento
 from chronicle.developments.models import PublicDevelopment
 from chronicle.domain.content import country_name
 from chronicle.domain.vocabulary import TOPICS
@@ -143,27 +145,79 @@ class DevelopmentDetail(PublicApiView):
         summary="One development",
         description=(
             "A development by id (UUID) or slug. A retracted one answers 200 with `status: retracted`, its "
-            "title and `retraction`; its other facts are null (see Retracted developments above)."
+            "title and `retraction`; its other facts are null (see Retracted developments above). A Memento "
+            "TimeGate: see Time travel above."
         ),
-        parameters=[docs.AS_OF],
+        parameters=[docs.AS_OF, docs.ACCEPT_DATETIME],
         responses={
             200: serializers.DevelopmentSerializer,
+            302: docs.MEMENTO_REDIRECT,
             304: docs.NOT_MODIFIED,
+            404: docs.NOT_FOUND,
+            **docs.COMMON_ERRORS,
+            400: docs.BAD_DATETIME,
+        },
+        examples=docs.ERROR_EXAMPLES,
+    )
+    def get(self, request, identifier: str):
+        if memento.ACCEPT_DATETIME in request.META:
+            return _timeline(request, _development(identifier).id).redirect(request.META[memento.ACCEPT_DATETIME])
+        params = filters.read(request, filters.AsOfParameter)
+        development = _development(identifier, params.get("as_of"))
+        etag = etag_for(request, development.id, development.last_public_position, development.status)
+        response = self.respond(
+            request,
+            etag,
+            development.updated_at,
+            lambda: serializers.DevelopmentSerializer(development, context={"request": request}).data,
+        )
+        timeline = _timeline(request, development.id)
+        if params.get("as_of"):
+            return timeline.mark_memento(response, timeline.index_of(development.last_public_position))
+        return timeline.mark_original(response)
+
+
+def _timeline(request, development_id) -> memento.Timeline:
+    original = request.build_absolute_uri(reverse("api:development-detail", args=[development_id]))
+    timemap = request.build_absolute_uri(reverse("api:development-timemap", args=[development_id]))
+    return memento.Timeline.of(original, timemap, selectors.revision_times(development_id))
+
+
+class LinkFormatRenderer(BaseRenderer):
+    media_type = memento.LINK_FORMAT
+    format = "link"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, str):
+            return data.encode()
+        return JSONRenderer().render(data, accepted_media_type, renderer_context)  # an error
+
+
+class DevelopmentTimeMap(PublicApiView):
+    renderer_classes = [LinkFormatRenderer, JSONRenderer]
+
+    @extend_schema(
+        operation_id="developments_timemap",
+        summary="Its versions (Memento TimeMap)",
+        description=(
+            "Every public revision as a memento of the development's detail (RFC 7089 section 5), oldest "
+            "first: `application/link-format`, or JSON with each revision's kind and note."
+        ),
+        responses={
+            (200, memento.LINK_FORMAT): OpenApiTypes.STR,
+            (200, "application/json"): serializers.TimeMapSerializer,
             404: docs.NOT_FOUND,
             **docs.COMMON_ERRORS,
         },
         examples=docs.ERROR_EXAMPLES,
     )
     def get(self, request, identifier: str):
-        params = filters.read(request, filters.AsOfParameter)
-        development = _development(identifier, params.get("as_of"))
-        etag = etag_for(request, development.id, development.last_public_position, development.status)
-        return self.respond(
-            request,
-            etag,
-            development.updated_at,
-            lambda: serializers.DevelopmentSerializer(development, context={"request": request}).data,
-        )
+        filters.read(request, filters.NoParameters)
+        timeline = _timeline(request, _development(identifier).id)
+        if request.accepted_renderer.format == "json":
+            return Response(timeline.json())
+        return Response(timeline.link_format())
 
 
 class DevelopmentHistory(PublicApiView):

@@ -233,6 +233,33 @@ def as_of(development_id: UUID, when: datetime) -> Projection | None:
     return project(events) if events else None
 
 
+def public_after(revision: PublicRevision, *, id, slug: str, first_published_at: datetime) -> PublicDevelopment:
+    """The development as it was public right after `revision`, shaped like the read model,
+    with that revision as its `last_revision`."""
+    content = revision.content
+    span = edtf.parse(content["date"])
+    retracted = revision.kind == RevisionKind.RETRACTED
+    development = PublicDevelopment(
+        id=id,
+        slug=slug,
+        status=PublicStatus.RETRACTED if retracted else PublicStatus.PUBLISHED,
+        title=content["title"],
+        summary=content.get("summary", ""),
+        kind=content["kind"],
+        stage=content.get("stage", ""),
+        date=content["date"],
+        date_earliest=span.earliest,
+        date_latest=span.latest,
+        content=content,
+        retraction_reason=revision.note if retracted else "",
+        first_published_at=first_published_at,
+        updated_at=revision.recorded_at,
+        last_public_position=revision.position,
+    )
+    development.last_revision = revision
+    return development
+
+
 # -- rebuild -----------------------------------------------------------------------------
 
 READ_MODELS = (

@@ -8,8 +8,12 @@ from datetime import date
 from django import forms
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 
+from chronicle import memento
+from chronicle.developments import projections
 from chronicle.developments.models import PublicCountry, PublicDevelopment, PublicStatus, RevisionKind
 from chronicle.domain import edtf
 from chronicle.domain.content import amount_phrase, country_name, date_basis_phrase, is_country
@@ -126,9 +130,45 @@ def span_groups(developments: QuerySet[PublicDevelopment]) -> list[charts.Group]
 
 
 def development_page(request, slug: str):
+    """The development now; with `?as_of=`, the memento current then (RFC 7089); with
+    `Accept-Datetime`, a redirect to that memento."""
     development = get_object_or_404(PublicDevelopment, slug=slug)
-    content = development.content
     revisions = list(development.revisions.order_by("position"))
+    timeline = page_timeline(request, development, revisions)
+    if memento.ACCEPT_DATETIME in request.META:
+        return timeline.redirect(request.META[memento.ACCEPT_DATETIME])
+    if "as_of" not in request.GET:
+        return timeline.mark_original(_render_development(request, development, revisions, timeline, None))
+    try:
+        moment = memento.parse_as_of(request.GET["as_of"])
+    except memento.BadDatetime as error:
+        return memento.bad_request(str(error))
+    index = timeline.index_at(moment)
+    if index is None:
+        raise Http404("This development was not yet published then.")
+    shown = projections.public_after(
+        revisions[index], id=development.id, slug=development.slug, first_published_at=development.first_published_at
+    )
+    response = _render_development(request, shown, revisions[: index + 1], timeline, timeline.mementos[index])
+    return timeline.mark_memento(response, index)
+
+
+def page_timeline(request, development: PublicDevelopment, revisions: list) -> memento.Timeline:
+    original = request.build_absolute_uri(reverse("public:development", args=[development.slug]))
+    timemap = request.build_absolute_uri(reverse("public:timemap", args=[development.slug]))
+    return memento.Timeline.of(original, timemap, revisions)
+
+
+def timemap(request, slug: str):
+    """Every memento of the development's page (RFC 7089 section 5); JSON on `Accept: application/json`."""
+    development = get_object_or_404(PublicDevelopment, slug=slug)
+    revisions = list(development.revisions.order_by("position").defer("content"))
+    return page_timeline(request, development, revisions).timemap_response(request)
+
+
+def _render_development(request, development, revisions, timeline, shown_memento):
+    content = development.content
+    links = {m.revision.position: m.url for m in timeline.mementos}
     context = {
         "development": development,
         "retracted": development.status == PublicStatus.RETRACTED,
@@ -143,7 +183,10 @@ def development_page(request, slug: str):
         "topics": [(slug, _label(TOPICS, slug)) for slug in content["topics"]],
         "places": [{**place, "country_name": country_name(place["country"])} for place in content.get("places", [])],
         "amounts": [{**amount, "phrase": amount_phrase(amount)} for amount in content.get("amounts", [])],
-        "history": revisions,
+        "history": [(revision, links[revision.position]) for revision in revisions],
+        "memento": shown_memento,
+        "original_url": timeline.original,
+        "timemap_url": timeline.timemap,
         "feeds": feed_links(Feed()),
     }
     # A retraction leaves a tombstone: the page says what happened, with 410 Gone so

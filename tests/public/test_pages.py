@@ -139,7 +139,11 @@ def test_the_development_page_shows_its_facts_sources_and_history(client, curato
         '<a href="https://example.org/report" rel="noopener nofollow">Beltelecom report</a>. Beltelecom.',
     ):
         assert fact in page
-    history = re.findall(r"<li><strong>(\w+)</strong> <time[^>]*>([^<]+)</time>(?: — ([^<]+))?</li>", page)
+    history = re.findall(
+        r'<li id="revision-\d+"><strong>(\w+)</strong> <a href="[^"]+" rel="memento"><time[^>]*>([^<]+)</time></a>'
+        r"(?: — ([^<]+))?</li>",
+        page,
+    )
     assert history == [
         ("Published", "1 March 2024, 09:00 UTC", ""),
         ("Update", "5 March 2024, 16:30 UTC", "Stage confirmed."),

@@ -8,6 +8,7 @@ admin.site.login_form = ThrottledAdminLoginForm
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/subscriptions/", include("chronicle.digests.api_urls")),
+    path("api/v1/webhooks/", include("chronicle.webhooks.api_urls")),
     path("api/", include("chronicle.api.urls")),
     path("feeds/", include("chronicle.feeds.urls")),
     path("exports/", include("chronicle.exports.urls")),

@@ -209,10 +209,11 @@ DEVELOPMENT_FILTERS = [
     ),
     _param(
         "q",
-        "Full-text search in titles and summaries. On PostgreSQL: English stemming, web-search syntax "
-        '("exact phrase", -word, or), results ranked by relevance unless `ordering` is given. On the embedded '
-        "SQLite database every word must appear in the title or summary, and no ranking is done.",
-        examples={"Industrial park": "industrial park"},
+        "Search in titles and summaries: every word of `q` must begin a word of the title or summary, "
+        "ignoring case, in any script (`Kopyl` finds Kopylsky, `копыль` finds Копыльский). Results are ranked "
+        "by relevance (words in the title first, whole words before prefixes) unless `ordering` is given; "
+        "the same on PostgreSQL and SQLite.",
+        examples={"Industrial park": "industrial park", "A word's beginning": "Kopyl"},
     ),
     _param(
         "ordering",

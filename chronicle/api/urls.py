@@ -12,6 +12,7 @@ urlpatterns = [
     path("v1/developments/<str:identifier>/timemap/", views.DevelopmentTimeMap.as_view(), name="development-timemap"),
     path("v1/timeline.json", views.Timeline.as_view(), name="timeline"),
     path("v1/events/", views.PublicEvents.as_view(), name="event-list"),
+    path("v1/events/head/", views.LogHead.as_view(), name="event-head"),
     path("v1/topics/", views.Topics.as_view(), name="topic-list"),
     path("v1/countries/", views.Countries.as_view(), name="country-list"),
     path("v1/actors/", views.Actors.as_view(), name="actor-list"),

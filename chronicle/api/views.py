@@ -22,6 +22,7 @@ from chronicle import memento
 from chronicle.developments.models import PublicDevelopment
 from chronicle.domain.content import country_name
 from chronicle.domain.vocabulary import TOPICS
+from chronicle.eventstore import sealing, store
 
 from . import docs, filters, selectors, serializers, timelinejs
 from .authentication import ApiKeyAuthentication
@@ -278,7 +279,7 @@ class PublicEvents(PublicApiView):
         items = selectors.public_events(params["after"], params["limit"])
         next_position = items[-1].event.position if items else params["after"]
         last_modified = items[-1].event.recorded_at if items else None
-        etag = etag_for(request, *(item.event.position for item in items))
+        etag = etag_for(request, *(f"{item.event.position}:{item.seal}" for item in items))
         return self.respond(
             request,
             etag,
@@ -287,6 +288,34 @@ class PublicEvents(PublicApiView):
                 "next": next_position,
                 "next_url": _next_url(request, after=next_position),
                 "results": serializers.PublicEventSerializer(items, many=True, context={"request": request}).data,
+            },
+        )
+
+
+class LogHead(PublicApiView):
+    @extend_schema(
+        operation_id="events_head",
+        summary="The latest sealed position of the log and its seal",
+        description=(
+            "Every event in the log — public or not — is sealed in position order: its seal is a SHA-256 over the "
+            "previous seal and the event. The head vouches for the whole log up to its position. Keep the heads "
+            "you see; `python manage.py verify_log --kept POSITION:SEAL` later shows whether history was changed."
+        ),
+        responses={200: serializers.LogHeadSerializer, 304: docs.NOT_MODIFIED, **docs.COMMON_ERRORS},
+    )
+    def get(self, request):
+        head = sealing.head()
+        position, seal = (head.position, head.seal) if head else (0, None)
+        latest = store.last_position()
+        return self.respond(
+            request,
+            etag_for(request, position, seal, latest),
+            head.sealed_at if head else None,
+            lambda: {
+                "position": position,
+                "seal": seal,
+                "sealed_at": head.sealed_at.isoformat().replace("+00:00", "Z") if head else None,
+                "latest_position": latest,
             },
         )
 

@@ -7,13 +7,13 @@ from datetime import date
 
 from django import forms
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from chronicle import memento
-from chronicle.developments import projections
+from chronicle.developments import projections, search
 from chronicle.developments.models import PublicCountry, PublicDevelopment, PublicStatus, RevisionKind
 from chronicle.domain import edtf
 from chronicle.domain.content import amount_phrase, country_name, date_basis_phrase, is_country
@@ -49,19 +49,32 @@ KIND_CHOICES = [(DEVELOPMENTS, "Developments"), (FIGURES, KINDS[FIGURES].label),
 KIND_CHOICES += [(t.slug, t.label) for t in KINDS.values() if t.slug not in (FIGURES, CONTEXT)]
 
 
+class CountriesField(forms.Field):
+    """Repeatable, like the API's `country`: ?country=by&country=cn means both."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[str]:
+        return [code.strip().upper() for code in value or [] if code.strip()]
+
+    def validate(self, value: list[str]) -> None:
+        if len(value) > 20:
+            raise forms.ValidationError("Choose at most 20 countries.")
+        if any(not is_country(code) for code in value):
+            raise forms.ValidationError("Use a two-letter ISO 3166-1 country code, e.g. by.")
+
+
 class TimelineFilter(forms.Form):
-    country = forms.CharField(required=False, max_length=2)
+    q = forms.CharField(required=False, max_length=200, strip=True)
+    country = CountriesField(required=False)
     kind = forms.ChoiceField(required=False, choices=KIND_CHOICES)
     topic = forms.ChoiceField(
         required=False, choices=[("", "Any topic")] + [(t.slug, t.label) for t in TOPICS.values()]
     )
     year = forms.IntegerField(required=False, min_value=1, max_value=9999)
 
-    def clean_country(self) -> str:
-        code = self.cleaned_data["country"].strip().upper()
-        if code and not is_country(code):
-            raise forms.ValidationError("Use a two-letter ISO 3166-1 country code, e.g. by.")
-        return code
+    def clean_country(self) -> list[str]:
+        return list(dict.fromkeys(self.cleaned_data["country"]))
 
 
 def timeline(request):
@@ -73,9 +86,11 @@ def timeline(request):
         criteria = {}
     else:
         criteria = form.cleaned_data
-    if criteria.get("country"):
-        developments = developments.filter(country_rows__code=criteria["country"])
-        feeds = feed_links(Feed(country=criteria["country"])) + feeds
+    for code in reversed(criteria.get("country", [])):
+        developments = developments.filter(Exists(PublicCountry.objects.filter(development=OuterRef("pk"), code=code)))
+        feeds = feed_links(Feed(country=code)) + feeds
+    if criteria.get("q"):
+        developments = search.matching(developments, criteria["q"])
     if criteria.get("topic"):
         developments = developments.filter(topic_rows__slug=criteria["topic"])
         feeds = feed_links(Feed(topic=criteria["topic"])) + feeds
@@ -86,6 +101,7 @@ def timeline(request):
     if criteria.get("year"):
         year = criteria["year"]
         developments = developments.filter(date_earliest__lte=date(year, 12, 31), date_latest__gte=date(year, 1, 1))
+    chosen_countries = [code.lower() for code in criteria.get("country", [])]
     page = Paginator(developments.order_by("-date_latest", "-date_earliest", "id"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -101,6 +117,8 @@ def timeline(request):
         "rows": [_summary(development) for development in page],
         "filtered": any(criteria.values()),
         "heading": _heading(criteria),
+        "first_country": (chosen_countries[:1] or [""])[0],
+        "more_countries": chosen_countries[1:],
         "countries": sorted(((code.lower(), country_name(code)) for code in codes), key=lambda c: c[1]),
         "topics": list(TOPICS.values()),
         "kinds": KIND_CHOICES,
@@ -221,13 +239,15 @@ def _summary(development: PublicDevelopment) -> dict:
 def _heading(criteria: dict) -> str:
     parts = []
     if criteria.get("country"):
-        parts.append(country_name(criteria["country"]))
+        parts.append(" and ".join(country_name(code) for code in criteria["country"]))
     if criteria.get("topic"):
         parts.append(TOPICS[criteria["topic"]].label)
     if criteria.get("kind"):
         parts.append(KINDS[criteria["kind"]].label)
     if criteria.get("year"):
         parts.append(str(criteria["year"]))
+    if criteria.get("q"):
+        parts.append(f"“{criteria['q']}”")
     return " · ".join(parts)
 
 

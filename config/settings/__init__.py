@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "chronicle.public",
     "chronicle.digests",
     "chronicle.exports",
+    "chronicle.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -192,6 +193,37 @@ try:
 except ValueError:
     raise ImproperlyConfigured(f"EXPORTS_NIGHTLY_AT={EXPORTS_NIGHTLY_AT!r}: use HH:MM (UTC), e.g. 02:00.") from None
 
+# -- Webhooks (chronicle.webhooks) -------------------------------------------------------
+
+# Endpoints on loopback, private and link-local addresses are refused unless this is on
+# (for receivers inside the operator's own network; tests turn it on for loopback).
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", False)
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 10)
+# A worker's claim on an endpoint; another worker takes over after this (a crash). Each
+# attempt renews it, so it must be well above the attempt's time limit.
+WEBHOOKS_LEASE_SECONDS = env_int("WEBHOOKS_LEASE_SECONDS", 60)
+WEBHOOKS_RETRY_BASE_SECONDS = env_int("WEBHOOKS_RETRY_BASE_SECONDS", 10)
+WEBHOOKS_RETRY_MAX_SECONDS = env_int("WEBHOOKS_RETRY_MAX_SECONDS", 3600)
+WEBHOOKS_DISABLE_AFTER_SECONDS = env_int("WEBHOOKS_DISABLE_AFTER_SECONDS", 86400)
+WEBHOOKS_CONCURRENCY = env_int("WEBHOOKS_CONCURRENCY", 8)
+# How long one pass may stay with one endpoint before handing over to the next pass.
+WEBHOOKS_PASS_SECONDS = env_int("WEBHOOKS_PASS_SECONDS", 120)
+WEBHOOKS_SWEEP_SECONDS = env_int("WEBHOOKS_SWEEP_SECONDS", 15)
+# The Celery queue of delivery tasks: give them a worker of their own in production.
+WEBHOOKS_QUEUE = env("WEBHOOKS_QUEUE") or "celery"
+if WEBHOOKS_LEASE_SECONDS <= 2 * WEBHOOKS_TIMEOUT_SECONDS or WEBHOOKS_TIMEOUT_SECONDS < 1:
+    raise ImproperlyConfigured(
+        f"WEBHOOKS_LEASE_SECONDS={WEBHOOKS_LEASE_SECONDS} must be more than twice "
+        f"WEBHOOKS_TIMEOUT_SECONDS={WEBHOOKS_TIMEOUT_SECONDS} (at least 1), or a slow attempt could be sent twice."
+    )
+if min(WEBHOOKS_RETRY_BASE_SECONDS, WEBHOOKS_RETRY_MAX_SECONDS, WEBHOOKS_CONCURRENCY, WEBHOOKS_PASS_SECONDS) < 1:
+    raise ImproperlyConfigured(
+        "WEBHOOKS_RETRY_BASE_SECONDS, WEBHOOKS_RETRY_MAX_SECONDS, WEBHOOKS_CONCURRENCY and WEBHOOKS_PASS_SECONDS "
+        "must be at least 1."
+    )
+if WEBHOOKS_SWEEP_SECONDS < 1 or WEBHOOKS_DISABLE_AFTER_SECONDS < 1:
+    raise ImproperlyConfigured("WEBHOOKS_SWEEP_SECONDS and WEBHOOKS_DISABLE_AFTER_SECONDS must be at least 1.")
+
 # -- Email -------------------------------------------------------------------------------
 
 vars().update(email_config(env("EMAIL_URL"), VAR_DIR / "mail"))
@@ -231,7 +263,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = "UTC"
+CELERY_TASK_ROUTES = {"chronicle.webhooks.tasks.*": {"queue": WEBHOOKS_QUEUE}}
 CELERY_BEAT_SCHEDULE: dict = {
+    # Safety net for seals: events whose sealing task was never queued (broker down).
+    "seal-events": {"task": "chronicle.eventstore.tasks.seal_pending_events", "schedule": 60.0},
     "release-scheduled-publications": {
         "task": "chronicle.developments.tasks.release_scheduled_publications",
         "schedule": 60.0,
@@ -253,6 +288,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "digests-resume": {"task": "chronicle.digests.tasks.resume_digests", "schedule": 300.0},
     # A pass whose message beat could not send (broker down) starts late from here.
     "digests-missed": {"task": "chronicle.digests.tasks.start_missed_digest_passes", "schedule": 300.0},
+    # Safety net for webhooks: retries that came due, passes whose message was lost.
+    "webhooks-deliver": {
+        "task": "chronicle.webhooks.tasks.deliver_webhooks",
+        "schedule": float(WEBHOOKS_SWEEP_SECONDS),
+    },
     "exports-nightly": {
         "task": "chronicle.exports.tasks.write_nightly_package",
         "schedule": crontab(hour=_export_hour, minute=_export_minute),

@@ -203,6 +203,26 @@ def test_sources_are_shown_as_a_reader_cites_them_without_file_names(client, cur
     assert '<span class="date" data-edtf="2016?/2021?">between 2016 and 2021, uncertain</span>' in page
 
 
+def test_two_countries_in_the_address_both_apply_as_in_the_api(client, chronicle):
+    response = client.get("/?country=by&country=cn")
+    assert response.status_code == 200
+    assert titles(response) == ["Belarus 5G test"]
+    page = response.content.decode()
+    assert "<h1>Belarus and China</h1>" in page
+    assert '<option value="by" selected>' in page and '<input type="hidden" name="country" value="cn">' in page
+    assert {"/feeds/countries/by.atom", "/feeds/countries/cn.atom"} <= set(autodiscovery(response))
+
+
+def test_the_timeline_search_is_the_api_search(client, chronicle):
+    for query in ("itu", "ITU stand", "memo", "belarus 5g", "опыт", "tandards"):
+        page_titles = titles(client.get("/", {"q": query}))
+        api_answer = client.get("/api/v1/developments/", {"q": query}).json()
+        api_titles = [item["title"] for item in api_answer["results"]]
+        assert sorted(page_titles) == sorted(api_titles), query
+    assert titles(client.get("/?q=ITU+stand")) == ["ITU standards meeting"]
+    assert titles(client.get("/?q=tandards")) == []
+
+
 @pytest.fixture
 def kinds_chronicle(curator, editor):
     published_development(curator, editor, slug="by-5g", title="Belarus 5G test", date="2021-06")

@@ -96,6 +96,8 @@ def test_the_text_alternative_lists_what_the_chart_shows(client, chronicle):
     ("query", "expected"),
     [
         ("country=ru", {"ru-ai"}),
+        ("kind=memorandum", {"ru-ai"}),
+        ("q=uncert", {"dated-uncertain"}),
         ("topic=ai", set()),
         ("year=2015", {"dated-interval", "dated-open-ended"}),
         ("year=2016", {"dated-year-only"}),

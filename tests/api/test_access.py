@@ -9,7 +9,7 @@ from django.utils import timezone
 from chronicle.api.models import ApiKey
 from chronicle.developments import commands
 from tests.api.conftest import error_of
-from tests.factories import content_data, published_development
+from tests.factories import content_data, member, published_development
 
 LIST = "/api/v1/developments/"
 
@@ -101,9 +101,8 @@ def test_anonymous_clients_are_throttled_sooner_than_keys_with_retry_after(api, 
 # -- the admin -------------------------------------------------------------------------------
 
 
-def test_the_admin_creates_a_key_showing_it_once_and_revokes_it(client, db, partner, django_user_model):
-    admin = django_user_model.objects.create_superuser("root", "root@example.org", "correct-horse-battery")
-    client.force_login(admin)
+def test_the_admin_creates_a_key_showing_it_once_and_revokes_it(client, partner, superuser):
+    client.force_login(superuser)
     response = client.post(
         "/admin/api/apikey/add/",
         {"name": "Acme dashboard", "owner": partner.pk, "expires_at_0": "", "expires_at_1": ""},
@@ -131,9 +130,7 @@ def test_the_admin_creates_a_key_showing_it_once_and_revokes_it(client, db, part
 def staff_in(django_user_model, username, group_name):
     from django.contrib.auth.models import Group
 
-    user = django_user_model.objects.create_user(username, password="correct-horse-battery", is_staff=True)
-    user.groups.add(Group.objects.get(name=group_name))
-    return user
+    return member(django_user_model, username, Group.objects.get(name=group_name))
 
 
 @pytest.mark.parametrize("group_name", ["Editors", "Partner managers"])

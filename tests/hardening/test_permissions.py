@@ -23,7 +23,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.core.cache import cache
@@ -40,8 +39,8 @@ from chronicle.digests.models import Digest, Subscriber, SubscriberState
 from chronicle.eventstore.models import Event
 from chronicle.webhooks import endpoints as webhook_endpoints
 from chronicle.webhooks.models import Delivery
-from tests.admin.conftest import _member, form_data, roles_migration
-from tests.factories import content_data, published_development
+from tests.admin.conftest import form_data
+from tests.factories import content_data, member, published_development
 
 ROLES = ("anonymous", "partner", "expired", "revoked", "curator", "editor", "superuser")
 KEY_ROLES = ("partner", "expired", "revoked")
@@ -319,18 +318,16 @@ def test_the_table_covers_every_address():
 
 
 @pytest.fixture
-def world(db, settings, tmp_path, django_user_model):
+def world(roles, settings, tmp_path, django_user_model):
     """Everything the table's addresses open, and one visitor of each role."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.FEEDS_ROOT = tmp_path
     (tmp_path / "all.atom").write_text("<feed xmlns='http://www.w3.org/2005/Atom'/>")
-    groups = _groups()
-    author = _member(django_user_model, "alex-author", groups["Curators"])
-    publisher = _member(django_user_model, "pat-publisher", groups["Editors"])
+    author = member(django_user_model, "alex-author", roles["Curators"])
+    publisher = member(django_user_model, "pat-publisher", roles["Editors"])
     users = {
-        "curator": _member(django_user_model, "cora-curator", groups["Curators"]),
-        "editor": _member(django_user_model, "eddie-editor", groups["Editors"]),
-        "superuser": _member(django_user_model, "root", is_superuser=True, email="root@example.org"),
+        "curator": member(django_user_model, "cora-curator", roles["Curators"]),
+        "editor": member(django_user_model, "eddie-editor", roles["Editors"]),
+        "superuser": member(django_user_model, "root", is_superuser=True, email="root@example.org"),
     }
     partner = django_user_model.objects.create_user("acme", password="correct-horse-battery")
     key, valid = ApiKey.issue(name="dashboard", owner=partner)
@@ -363,19 +360,10 @@ def world(db, settings, tmp_path, django_user_model):
         digest=digest,
         endpoint=endpoint,
         delivery=delivery,
-        group=groups["Curators"],
+        group=roles["Curators"],
         event=Event.objects.first(),
         user_type=ContentType.objects.get_for_model(django_user_model).pk,
     )
-
-
-def _groups():
-    from django.apps import apps
-    from django.db import connection
-
-    if Group.objects.filter(name__in=roles_migration.ROLES).count() < len(roles_migration.ROLES):
-        roles_migration.create_roles(apps, SimpleNamespace(connection=connection))
-    return {group.name: group for group in Group.objects.filter(name__in=roles_migration.ROLES)}
 
 
 class Rollback(Exception):

@@ -21,8 +21,8 @@ from django.template.loader import render_to_string
 
 from chronicle.developments.models import PublicRevision, RevisionKind
 from chronicle.domain import edtf
-from chronicle.domain.content import country_name
-from chronicle.domain.vocabulary import KINDS, TOPICS
+from chronicle.domain.content import amount_line, country_name
+from chronicle.domain.vocabulary import FIGURES, KINDS, TOPICS
 
 from .models import SentDevelopment, Subscriber
 
@@ -43,6 +43,7 @@ class NewDevelopment:
     topics: tuple[str, ...]
     country_codes: frozenset[str]
     topic_slugs: frozenset[str]
+    figures: tuple[str, ...] = ()  # a record of figures shows them, each with its qualifier
 
     # Each part is rendered once per pass and shared by every digest that shows it.
     @cached_property
@@ -181,6 +182,7 @@ def _new_development(row: tuple, published_position: int) -> NewDevelopment:
         topics=tuple(TOPICS[slug].label if slug in TOPICS else slug for slug in content["topics"]),
         country_codes=frozenset(content["countries"]),
         topic_slugs=frozenset(content["topics"]),
+        figures=tuple(amount_line(a) for a in content.get("amounts", [])) if content["kind"] == FIGURES else (),
     )
 
 

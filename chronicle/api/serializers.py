@@ -271,6 +271,12 @@ class PublicEventSerializer(serializers.Serializer):
     content = RevisionContentSerializer(
         allow_null=True, help_text="What the development said after this event; null for a retraction."
     )
+    seal = serializers.CharField(
+        allow_null=True,
+        help_text="The event's tamper-evident seal (SHA-256, hex) over the log up to this position; null until "
+        "it is sealed, moments after it is recorded. Keep it: `python manage.py verify_log --kept POSITION:SEAL` "
+        "shows whether history up to here was changed since.",
+    )
 
     def to_representation(self, item: PublicEvent) -> dict:
         event, revision = item.event, item.revision
@@ -292,7 +298,15 @@ class PublicEventSerializer(serializers.Serializer):
             "content": (
                 revision_content(revision.content) if revision is not None and kind != RevisionKind.RETRACTED else None
             ),
+            "seal": item.seal,
         }
+
+
+class LogHeadSerializer(serializers.Serializer):
+    position = serializers.IntegerField(help_text="The log is sealed up to this position (0: nothing sealed yet).")
+    seal = serializers.CharField(allow_null=True, help_text="The seal at that position: SHA-256 (hex).")
+    sealed_at = serializers.DateTimeField(allow_null=True)
+    latest_position = serializers.IntegerField(help_text="The latest position in the log, sealed or not.")
 
 
 class EventPageSerializer(serializers.Serializer):

@@ -82,6 +82,9 @@ class PublicDevelopment(models.Model):
     first_published_at = models.DateTimeField()
     updated_at = models.DateTimeField(help_text="When its latest public event was recorded.")
     last_public_position = models.BigIntegerField(help_text="Position of its latest public event.")
+    search_text = models.TextField(
+        default="", editable=False, help_text="Title and summary folded for `q` (chronicle.domain.search)."
+    )
 
     class Meta:
         verbose_name = "public development"

@@ -17,7 +17,7 @@ from django.db import connection, models, transaction
 from psycopg.types.json import Jsonb
 
 from chronicle.domain import development as domain
-from chronicle.domain import edtf
+from chronicle.domain import edtf, search
 from chronicle.domain.events import (
     CorrectionPublished,
     Drafted,
@@ -185,6 +185,7 @@ def project(events: Sequence[RecordedEvent]) -> Projection:
         "first_published_at": revisions[0]["recorded_at"],
         "updated_at": revisions[-1]["recorded_at"],
         "last_public_position": revisions[-1]["position"],
+        "search_text": search.document(public.title, public.summary),
     }
     projection.country_rows = [{"development_id": development_id, "code": code} for code in public.countries]
     projection.topic_rows = [{"development_id": development_id, "slug": slug} for slug in public.topics]

@@ -229,6 +229,9 @@ if WEBHOOKS_SWEEP_SECONDS < 1 or WEBHOOKS_DISABLE_AFTER_SECONDS < 1:
 vars().update(email_config(env("EMAIL_URL"), VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL") or "Chronicle <chronicle@localhost>"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Date: in the process's time zone (TIME_ZONE, UTC) reads "+0000"; Django's default, "-0000",
+# tells a receiver the sender does not know its zone.
+EMAIL_USE_LOCALTIME = True
 
 # -- Celery ------------------------------------------------------------------------------
 
@@ -265,6 +268,8 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ROUTES = {"chronicle.webhooks.tasks.*": {"queue": WEBHOOKS_QUEUE}}
 CELERY_BEAT_SCHEDULE: dict = {
+    # Safety net for seals: events whose sealing task was never queued (broker down).
+    "seal-events": {"task": "chronicle.eventstore.tasks.seal_pending_events", "schedule": 60.0},
     "release-scheduled-publications": {
         "task": "chronicle.developments.tasks.release_scheduled_publications",
         "schedule": 60.0,

@@ -9,7 +9,7 @@ from django.utils import timezone
 from chronicle.api.models import ApiKey
 from chronicle.developments import commands
 from tests.api.conftest import error_of
-from tests.factories import content_data, published_development
+from tests.factories import content_data, member, published_development
 
 LIST = "/api/v1/developments/"
 
@@ -91,7 +91,8 @@ def test_anonymous_clients_are_throttled_sooner_than_keys_with_retry_after(api, 
     assert throttled.status_code == 429
     assert 0 < int(throttled["Retry-After"]) <= 60
     error = error_of(throttled)
-    assert error["code"] == "throttled" and "retry in" in error["message"]
+    assert error["code"] == "throttled"
+    assert f"retry in {throttled['Retry-After']} second" in error["message"], "the header and the words agree"
 
     _, secret = ApiKey.issue(name="dashboard", owner=partner)
     statuses = [api.get(LIST, **key_header(secret)).status_code for _ in range(5)]
@@ -101,9 +102,8 @@ def test_anonymous_clients_are_throttled_sooner_than_keys_with_retry_after(api, 
 # -- the admin -------------------------------------------------------------------------------
 
 
-def test_the_admin_creates_a_key_showing_it_once_and_revokes_it(client, db, partner, django_user_model):
-    admin = django_user_model.objects.create_superuser("root", "root@example.org", "correct-horse-battery")
-    client.force_login(admin)
+def test_the_admin_creates_a_key_showing_it_once_and_revokes_it(client, partner, superuser):
+    client.force_login(superuser)
     response = client.post(
         "/admin/api/apikey/add/",
         {"name": "Acme dashboard", "owner": partner.pk, "expires_at_0": "", "expires_at_1": ""},
@@ -131,9 +131,7 @@ def test_the_admin_creates_a_key_showing_it_once_and_revokes_it(client, db, part
 def staff_in(django_user_model, username, group_name):
     from django.contrib.auth.models import Group
 
-    user = django_user_model.objects.create_user(username, password="correct-horse-battery", is_staff=True)
-    user.groups.add(Group.objects.get(name=group_name))
-    return user
+    return member(django_user_model, username, Group.objects.get(name=group_name))
 
 
 @pytest.mark.parametrize("group_name", ["Editors", "Partner managers"])
@@ -172,3 +170,12 @@ def test_the_demo_partner_key_reads_the_api_and_survives_a_second_run(client, db
     response = client.get(LIST, HTTP_AUTHORIZATION=f"Api-Key {key}")
     assert response.status_code == 200
     assert response.wsgi_request.user.username == "demo-partner"
+
+
+@pytest.mark.parametrize("header", ["Bearer x", "Token abc", "Basic dXNlcjpwYXNz", "Api-Key"])
+def test_an_authorization_the_api_does_not_take_is_refused_with_401(api, db, header):
+    response = api.get(LIST, HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Api-Key"
+    error = error_of(response)
+    assert "Authorization: Api-Key <key>" in error["message"]

@@ -11,7 +11,6 @@ from xml.etree import ElementTree
 
 import feedparser
 import pytest
-from django.contrib.auth.models import Permission
 from django.utils.html import escape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -47,22 +46,6 @@ FEW = settings(
 ATOM = "{http://www.w3.org/2005/Atom}"
 RAW_MARKUP = (SCRIPT, "<img src=x", "</textarea></title>")
 numbers = itertools.count()
-
-
-def _with_admin_view(user, django_user_model):
-    user.user_permissions.add(Permission.objects.get(codename="view_developmentrecord"))
-    return django_user_model.objects.get(pk=user.pk)  # fresh permission cache
-
-
-@pytest.fixture
-def curator(curator, django_user_model):
-    """The root fixture's curator, who may also open the admin's pages, as the group "Curators" may."""
-    return _with_admin_view(curator, django_user_model)
-
-
-@pytest.fixture
-def editor(editor, django_user_model):
-    return _with_admin_view(editor, django_user_model)
 
 
 def title_text():

@@ -133,6 +133,7 @@ def test_a_scheduled_publication_whose_editor_lost_the_right_is_cancelled_and_ed
     commands.submit_development(outcome.development_id, actor=curator)
     publish_at = timezone.now() + timedelta(hours=1)
     commands.schedule_publication(outcome.development_id, publish_at, actor=editor)
+    editor.groups.clear()
     editor.user_permissions.clear()
 
     with django_capture_on_commit_callbacks(execute=True):

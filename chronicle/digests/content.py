@@ -16,12 +16,13 @@ from datetime import datetime
 from functools import cached_property
 from uuid import UUID
 
-from django.conf import settings
 from django.template.loader import render_to_string
 
-from chronicle.developments.models import PublicRevision, RevisionKind
-from chronicle.domain import edtf
+from chronicle import published
+from chronicle.developments.models import PublicRevision
+from chronicle.domain import edtf, vocabulary
 from chronicle.domain.content import country_name
+from chronicle.domain.events import RevisionKind
 from chronicle.domain.vocabulary import KINDS, TOPICS
 
 from .models import SentDevelopment, Subscriber
@@ -95,10 +96,6 @@ class DigestContent:
         return hashlib.sha256(json.dumps(shown).encode()).hexdigest()
 
 
-def development_url(slug: str) -> str:
-    return f"{settings.SITE_URL}/developments/{slug}/"
-
-
 class Window:
     """The public revisions in (low, cutoff], ready to be cut into many digests."""
 
@@ -126,7 +123,7 @@ class Window:
                         label=RevisionKind(kind).label,
                         note=note,
                         title=content["title"],
-                        url=development_url(slug),
+                        url=published.development_url(slug),
                         recorded_at=recorded_at,
                     )
                 )
@@ -172,13 +169,13 @@ def _new_development(row: tuple, published_position: int) -> NewDevelopment:
         development_id=development_id,
         published_position=published_position,
         revision_position=position,
-        url=development_url(slug),
+        url=published.development_url(slug),
         title=content["title"],
         summary=content.get("summary", ""),
         date=edtf.humanize(content["date"]),
-        kind=KINDS[content["kind"]].label if content["kind"] in KINDS else content["kind"],
+        kind=vocabulary.label(KINDS, content["kind"]),
         countries=tuple(country_name(code) for code in content["countries"]),
-        topics=tuple(TOPICS[slug].label if slug in TOPICS else slug for slug in content["topics"]),
+        topics=tuple(vocabulary.label(TOPICS, slug) for slug in content["topics"]),
         country_codes=frozenset(content["countries"]),
         topic_slugs=frozenset(content["topics"]),
     )

@@ -32,9 +32,10 @@ from django.utils import timezone
 from frictionless import Package
 
 from chronicle.api.serializers import last_revision
-from chronicle.developments.models import PublicRevision, RevisionKind
+from chronicle.developments.models import PublicRevision
 from chronicle.domain import edtf
 from chronicle.domain.content import country_name
+from chronicle.domain.events import RevisionKind
 from chronicle.domain.vocabulary import TOPICS
 from chronicle.eventstore.models import Event
 

@@ -20,8 +20,11 @@ from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
-from chronicle.developments.models import PublicDevelopment, PublicRevision, PublicStatus, RevisionKind
+from chronicle import published
+from chronicle.developments.models import PublicDevelopment, PublicRevision, PublicStatus
+from chronicle.domain import vocabulary
 from chronicle.domain.content import country_name
+from chronicle.domain.events import RevisionKind
 from chronicle.domain.notices import notice_title, notice_word
 from chronicle.domain.vocabulary import KINDS, STAGES, TOPICS
 
@@ -75,7 +78,7 @@ class Entry:
 
     @property
     def url(self) -> str:
-        page = development_url(self.development.slug)
+        page = published.development_url(self.development.slug)
         return page if self.kind == RevisionKind.PUBLISHED else f"{page}#revision-{self.revision.version}"
 
     @property
@@ -84,7 +87,7 @@ class Entry:
 
     @property
     def topics(self) -> list[tuple[str, str]]:
-        return [(slug, TOPICS[slug].label if slug in TOPICS else slug) for slug in self.content["topics"]]
+        return [(slug, vocabulary.label(TOPICS, slug)) for slug in self.content["topics"]]
 
     @cached_property
     def html(self) -> str:
@@ -96,16 +99,12 @@ class Entry:
                 "note": self.revision.note,
                 "retraction": self.kind == RevisionKind.RETRACTED,
                 "content": content,
-                "kind": KINDS[content["kind"]].label if content["kind"] in KINDS else content["kind"],
-                "stage": STAGES[content["stage"]].label if content.get("stage") in STAGES else "",
+                "kind": vocabulary.label(KINDS, content["kind"]),
+                "stage": vocabulary.label(STAGES, content.get("stage", "")),
                 "countries": [country_name(code) for code in content["countries"]],
             },
         )
         return xml_text(html.strip())
-
-
-def development_url(slug: str) -> str:
-    return f"{settings.SITE_URL}/developments/{slug}/"
 
 
 def revision_entry_id(development_id: UUID, kind: str, version: int) -> str:
@@ -154,7 +153,7 @@ def tombstones(items: list[Entry]) -> list[Tombstone]:
             ref=revision_entry_id(development_id, kind, version),
             when=retractions[development_id].date,
             reason=xml_text(retractions[development_id].revision.note),
-            url=development_url(retractions[development_id].development.slug),
+            url=published.development_url(retractions[development_id].development.slug),
         )
         for development_id, kind, version in earlier
     ]

@@ -4,6 +4,10 @@ from django.urls import include, path
 from chronicle.security import ThrottledAdminLoginForm
 
 admin.site.login_form = ThrottledAdminLoginForm
+admin.site.site_header = "Chronicle"
+admin.site.site_title = "Chronicle admin"
+# The list of developments needs the page's width at 1280 px; the app list is one click away.
+admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("admin/", admin.site.urls),

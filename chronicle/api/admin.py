@@ -25,6 +25,15 @@ class ApiKeyAdmin(admin.ModelAdmin):
             return ("name", "owner", "expires_at") if self._may_choose_owner(request) else ("name", "expires_at")
         return ("name", "owner", "prefix", "created_at", "expires_at", "revoked_at", "last_used_at")
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "expires_at":
+            # The date and the time are two inputs under one label; name each.
+            date_input, time_input = field.widget.widgets
+            date_input.attrs["aria-label"] = "Expires on (date)"
+            time_input.attrs["aria-label"] = "Expires at (time)"
+        return field
+
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields if obj is None else ("owner", *self.readonly_fields)
 

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponsePermanentRedirect
 from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.authentication import SessionAuthentication
@@ -18,7 +19,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chronicle import memento, published
+from chronicle import citations, memento, published
 from chronicle.developments.models import PublicDevelopment
 from chronicle.domain.content import country_name
 from chronicle.domain.vocabulary import TOPICS
@@ -38,6 +39,12 @@ class PublicApiView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [AnonymousThrottle, PartnerThrottle]
     renderer_classes = [JSONRenderer]
+
+    def handle_exception(self, exc):
+        # Errors are JSON whichever format was asked for (a TimeMap, a citation).
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
 
     def respond(self, request, etag: str, last_modified, build: Callable[[], dict]):
         """A 304 if the client's copy is current; else the body, built at most once per ETag.
@@ -96,7 +103,45 @@ def _development(identifier: str, as_of=None) -> PublicDevelopment:
     return development
 
 
+class TextRenderer(BaseRenderer):
+    """A body the view wrote as text (a TimeMap, a citation)."""
+
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data.encode()
+
+
+class LinkFormatRenderer(TextRenderer):
+    media_type = memento.LINK_FORMAT
+    format = "link"
+
+
+class CitationRenderer(TextRenderer):
+    extension: str  # of the page's cite.* it matches
+
+
+class BibtexRenderer(CitationRenderer):
+    extension = format = "bib"
+    media_type = citations.FORMATS[extension].media_type
+
+
+class RisRenderer(CitationRenderer):
+    extension = format = "ris"
+    media_type = citations.FORMATS[extension].media_type
+
+
+class CslJsonRenderer(CitationRenderer):
+    extension, format = "json", "csl"
+    media_type = citations.FORMATS[extension].media_type
+
+
+CITATION_RENDERERS = [BibtexRenderer, RisRenderer, CslJsonRenderer]
+
+
 class DevelopmentDetail(PublicApiView):
+    renderer_classes = [JSONRenderer, *CITATION_RENDERERS]
+
     @extend_schema(
         operation_id="developments_retrieve",
         summary="One development",
@@ -105,9 +150,10 @@ class DevelopmentDetail(PublicApiView):
             "title and `retraction`; its other facts are null (see Retracted developments above). A Memento "
             "TimeGate: see Time travel above."
         ),
-        parameters=[docs.AS_OF, docs.ACCEPT_DATETIME],
+        parameters=[docs.AS_OF, docs.ACCEPT_DATETIME, docs.NO_FORMAT_PARAMETER],
         responses={
-            200: serializers.DevelopmentSerializer,
+            (200, "application/json"): serializers.DevelopmentSerializer,
+            **{(200, fmt.media_type): docs.citation(fmt.label) for fmt in citations.FORMATS.values()},
             302: docs.MEMENTO_REDIRECT,
             304: docs.NOT_MODIFIED,
             404: docs.NOT_FOUND,
@@ -121,17 +167,30 @@ class DevelopmentDetail(PublicApiView):
             return _timeline(request, _development(identifier).id).redirect(request.META[memento.ACCEPT_DATETIME])
         params = filters.read(request, filters.AsOfParameter)
         development = _development(identifier, params.get("as_of"))
-        etag = etag_for(request, development.id, development.last_public_position, development.status)
-        response = self.respond(
-            request,
-            etag,
-            development.updated_at,
-            lambda: serializers.DevelopmentSerializer(development, context={"request": request}).data,
-        )
+        if isinstance(request.accepted_renderer, CitationRenderer):
+            response = self.cite(request, development, request.accepted_renderer.extension)
+        else:
+            etag = etag_for(request, development.id, development.last_public_position, development.status)
+            response = self.respond(
+                request,
+                etag,
+                development.updated_at,
+                lambda: serializers.DevelopmentSerializer(development, context={"request": request}).data,
+            )
         timeline = _timeline(request, development.id)
         if params.get("as_of"):
             return timeline.mark_memento(response, timeline.index_of(development.last_public_position))
         return timeline.mark_original(response)
+
+    def cite(self, request, development: PublicDevelopment, extension: str):
+        """The same citation as the page's cite.* for the version shown (`as_of` or now)."""
+        accessed = timezone.now().date()
+        page = request.build_absolute_uri(reverse("public:development", args=[development.slug]))
+        etag = etag_for(request, extension, development.id, development.last_public_position, accessed)
+        if cached := not_modified(request, etag, development.updated_at):
+            return cached
+        text = citations.citation(development, development.last_revision, page, accessed).render(extension)
+        return with_validators(Response(text), etag, development.updated_at)
 
 
 def _timeline(request, development_id) -> memento.Timeline:
@@ -140,22 +199,12 @@ def _timeline(request, development_id) -> memento.Timeline:
     return memento.Timeline.of(original, timemap, selectors.revision_times(development_id))
 
 
-class LinkFormatRenderer(BaseRenderer):
-    media_type = memento.LINK_FORMAT
-    format = "link"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        if isinstance(data, str):
-            return data.encode()
-        return JSONRenderer().render(data, accepted_media_type, renderer_context)  # an error
-
-
 class DevelopmentTimeMap(PublicApiView):
     renderer_classes = [LinkFormatRenderer, JSONRenderer]
 
     @extend_schema(
         operation_id="developments_timemap",
+        parameters=[docs.NO_FORMAT_PARAMETER],
         summary="Its versions (Memento TimeMap)",
         description=(
             "Every public revision as a memento of the development's detail (RFC 7089 section 5), oldest "

@@ -21,9 +21,9 @@ from django.template.loader import render_to_string
 from chronicle import published
 from chronicle.developments.models import PublicRevision
 from chronicle.domain import edtf, vocabulary
-from chronicle.domain.content import country_name
+from chronicle.domain.content import amount_line, country_name
 from chronicle.domain.events import RevisionKind
-from chronicle.domain.vocabulary import KINDS, TOPICS
+from chronicle.domain.vocabulary import FIGURES, KINDS, TOPICS
 
 from .models import SentDevelopment, Subscriber
 
@@ -44,6 +44,7 @@ class NewDevelopment:
     topics: tuple[str, ...]
     country_codes: frozenset[str]
     topic_slugs: frozenset[str]
+    figures: tuple[str, ...] = ()  # a record of figures shows them, each with its qualifier
 
     # Each part is rendered once per pass and shared by every digest that shows it.
     @cached_property
@@ -178,6 +179,7 @@ def _new_development(row: tuple, published_position: int) -> NewDevelopment:
         topics=tuple(vocabulary.label(TOPICS, slug) for slug in content["topics"]),
         country_codes=frozenset(content["countries"]),
         topic_slugs=frozenset(content["topics"]),
+        figures=tuple(amount_line(a) for a in content.get("amounts", [])) if content["kind"] == FIGURES else (),
     )
 
 

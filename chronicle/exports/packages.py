@@ -31,6 +31,7 @@ from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 from frictionless import Package
 
+from chronicle import published
 from chronicle.api.serializers import last_revision
 from chronicle.developments.models import PublicRevision
 from chronicle.domain import edtf
@@ -206,7 +207,7 @@ def _document(development_id, slug, first_published_at, position, kind, note, re
         "last_revision": last_revision(
             PublicRevision(position=position, kind=kind, note=note, recorded_at=recorded_at)
         ),
-        "page_url": f"{settings.SITE_URL}/developments/{slug}/",
+        "page_url": published.development_url(slug),
         "api_url": f"{settings.SITE_URL}/api/v1/developments/{development_id}/",
     }
 

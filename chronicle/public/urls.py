@@ -7,4 +7,10 @@ urlpatterns = [
     path("", views.timeline, name="timeline"),
     path("developments/<slug:slug>/", views.development_page, name="development"),
     path("developments/<slug:slug>/timemap/", views.timemap, name="timemap"),
+    *(
+        path(
+            f"developments/<slug:slug>/cite.{extension}", views.cite, {"extension": extension}, name=f"cite-{extension}"
+        )
+        for extension in ("bib", "ris", "json")
+    ),
 ]

@@ -9,11 +9,13 @@ from django import forms
 from django.core.paginator import Paginator
 from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
 from django.db.models.functions import ExtractMonth, ExtractYear
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
 
-from chronicle import memento, published
+from chronicle import citations, memento, published
 from chronicle.developments import projections
 from chronicle.developments.models import PublicDevelopment, PublicStatus
 from chronicle.domain import edtf, vocabulary
@@ -173,7 +175,36 @@ def development_page(request, slug: str):
     if memento.ACCEPT_DATETIME in request.META:
         return timeline.redirect(request.META[memento.ACCEPT_DATETIME])
     if "as_of" not in request.GET:
-        return timeline.mark_original(_render_development(request, development, revisions, timeline, None))
+        response = _render_development(request, development, revisions, timeline, None)
+        return timeline.mark_original(response)
+    index = _memento_index(request, timeline)
+    if isinstance(index, HttpResponse):
+        return index
+    shown = _public_after(development, revisions[index])
+    response = _render_development(request, shown, revisions[: index + 1], timeline, timeline.mementos[index])
+    return timeline.mark_memento(response, index)
+
+
+def cite(request, slug: str, extension: str):
+    """The citation of the development's current version, or with `?as_of=` of the version current then."""
+    development = get_object_or_404(PublicDevelopment, slug=slug)
+    revisions = list(development.revisions.order_by("position"))
+    timeline = page_timeline(request, development, revisions)
+    index = _memento_index(request, timeline) if "as_of" in request.GET else len(revisions) - 1
+    if isinstance(index, HttpResponse):
+        return index
+    citation = citations.citation(
+        _public_after(development, revisions[index]), revisions[index], timeline.original, timezone.now().date()
+    )
+    format = citations.FORMATS[extension]
+    response = HttpResponse(citation.render(extension), content_type=f"{format.media_type}; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{citation.key}.{extension}"'
+    return response
+
+
+def _memento_index(request, timeline: memento.Timeline) -> int | HttpResponse:
+    """The memento `?as_of=` names; a 400 saying why if it is not a datetime, a 404 if
+    nothing was public then."""
     try:
         moment = memento.parse_as_of(request.GET["as_of"])
     except memento.BadDatetime as error:
@@ -181,11 +212,13 @@ def development_page(request, slug: str):
     index = timeline.index_at(moment)
     if index is None:
         raise Http404("This development was not yet published then.")
-    shown = projections.public_after(
-        revisions[index], id=development.id, slug=development.slug, first_published_at=development.first_published_at
+    return index
+
+
+def _public_after(development: PublicDevelopment, revision) -> PublicDevelopment:
+    return projections.public_after(
+        revision, id=development.id, slug=development.slug, first_published_at=development.first_published_at
     )
-    response = _render_development(request, shown, revisions[: index + 1], timeline, timeline.mementos[index])
-    return timeline.mark_memento(response, index)
 
 
 def page_timeline(request, development: PublicDevelopment, revisions: list) -> memento.Timeline:
@@ -204,6 +237,7 @@ def timemap(request, slug: str):
 def _render_development(request, development, revisions, timeline, shown_memento):
     content = development.content
     links = {m.revision.position: m.url for m in timeline.mementos}
+    as_of = urlencode({"as_of": memento.as_of_text(revisions[-1].recorded_at)})
     context = {
         "development": development,
         "retracted": development.status == PublicStatus.RETRACTED,
@@ -219,6 +253,11 @@ def _render_development(request, development, revisions, timeline, shown_memento
         "places": [{**place, "country_name": country_name(place["country"])} for place in content.get("places", [])],
         "amounts": [{**amount, "phrase": amount_phrase(amount)} for amount in content.get("amounts", [])],
         "history": [(revision, links[revision.position]) for revision in revisions],
+        "citation": citations.citation(development, revisions[-1], timeline.original, timezone.now().date()),
+        "citation_links": [
+            (format, f"{reverse(f'public:cite-{extension}', args=[development.slug])}?{as_of}")
+            for extension, format in citations.FORMATS.items()
+        ],
         "memento": shown_memento,
         "original_url": timeline.original,
         "timemap_url": timeline.timemap,
@@ -248,6 +287,7 @@ def _summary(development: PublicDevelopment) -> dict:
         "development": development,
         "kind": vocabulary.label(KINDS, development.kind),
         "is_context": development.kind == CONTEXT,
+        "figures": development.content.get("amounts", []) if development.kind == FIGURES else [],
         "countries": [country_name(code) for code in development.content["countries"]],
         "corrected": development.updated_at > development.first_published_at,
     }

@@ -211,7 +211,7 @@ def payload(event: PendingEvent) -> dict:
             "links": {
                 "development": api,
                 "history": f"{api}history/",
-                "page": f"{settings.SITE_URL}/developments/{event.slug}/",
+                "page": published.development_url(event.slug),
                 "events": f"{settings.SITE_URL}/api/v1/events/?after={event.position - 1}",
             },
         },

@@ -142,3 +142,27 @@ def test_the_date_basis_reads_as_a_sentence(date, basis, words):
 
     phrase = date_basis_phrase(date, basis)
     assert words in phrase and (phrase == "") == (words == "")
+
+
+@pytest.mark.parametrize(
+    ("amount", "phrase"),
+    [
+        ({"value": "8400000000", "currency": "USD", "qualifier": "more-than"}, "more than $8.4 billion"),
+        ({"value": "3100000000", "currency": "USD"}, "$3.1 billion"),
+        ({"value": "200000000", "currency": "USD", "qualifier": "exact"}, "$200 million"),
+        ({"value": "100000000", "unit": "rubles", "qualifier": "more-than"}, "more than 100 million rubles"),
+        (
+            {"value": "3000000000", "unit": "(currency not named)", "qualifier": "more-than"},
+            "more than 3 billion (currency not named)",
+        ),
+        ({"value": "250000", "currency": "BYN", "qualifier": "about"}, "about 250,000 BYN"),
+        ({"value": "13", "unit": "%", "qualifier": "more-than"}, "more than 13%"),
+        ({"value": "1.235", "unit": "Gbit/s"}, "1.235 Gbit/s"),
+        ({"value": "112.5", "unit": "km²", "qualifier": "less-than"}, "less than 112.5 km²"),
+        ({"value": "500", "unit": "jobs"}, "500 jobs"),
+    ],
+)
+def test_an_amount_reads_as_a_reader_says_it_with_its_qualifier(amount, phrase):
+    from chronicle.domain.content import amount_phrase
+
+    assert amount_phrase(amount) == phrase

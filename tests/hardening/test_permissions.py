@@ -114,6 +114,9 @@ TABLE: dict[str, list[Case]] = {
     "": [get("/", PUBLIC)],
     "developments/<slug:slug>/": [get("/developments/beltelecom-5g-2021/", PUBLIC)],
     "developments/<slug:slug>/timemap/": [get("/developments/beltelecom-5g-2021/timemap/", PUBLIC)],
+    "developments/<slug:slug>/cite.bib": [get("/developments/beltelecom-5g-2021/cite.bib", PUBLIC)],
+    "developments/<slug:slug>/cite.ris": [get("/developments/beltelecom-5g-2021/cite.ris", PUBLIC)],
+    "developments/<slug:slug>/cite.json": [get("/developments/beltelecom-5g-2021/cite.json", PUBLIC)],
     r"feeds/^(?P<path>all|countries/[a-z]{2}|topics/[a-z0-9-]+)\.(?P<extension>atom|rss|json)$": [
         get("/feeds/all.atom", PUBLIC)
     ],
@@ -423,7 +426,7 @@ def test_each_role_gets_what_the_table_says(world, route):
 @pytest.mark.parametrize("role", ["expired", "revoked"])
 def test_an_expired_or_revoked_key_is_refused_with_a_clear_error_everywhere_in_the_api(world, role):
     api_cases = [case for route, cases in TABLE.items() if re.match(r"api/(v1|schema|docs)", route) for case in cases]
-    assert len(api_cases) == 14
+    assert len(api_cases) == 15
     for case in api_cases:
         response, _ = _visit(world, role, case)
         assert response.status_code == 401, case.url

@@ -234,6 +234,15 @@ def kinds_chronicle(curator, editor):
         kind="indicator",
         date="2024",
         topics=["trade"],
+        amounts=[
+            {
+                "value": "8400000000",
+                "currency": "USD",
+                "measures": "trade volume",
+                "qualifier": "more-than",
+                "period": "2024",
+            }
+        ],
     )
     published_development(
         curator,
@@ -256,6 +265,9 @@ def test_the_timeline_lists_developments_and_context_and_keeps_figures_under_the
     assert titles(figures) == ["Trade exceeds $8.4 billion"]
     assert "1 figure" in figures.content.decode()
     assert '<option value="indicator" selected>Figures</option>' in figures.content.decode()
+    assert "<li>more than $8.4 billion — trade volume, 2024</li>" in figures.content.decode()
+    page = client.get("/developments/trade-2024/").content.decode()
+    assert "more than $8.4 billion" in page and "Figures" in page
     assert titles(client.get("/?kind=context")) == ["Sanctions after the forced landing"]
     assert client.get("/?kind=rumour").status_code == 400
 

@@ -41,6 +41,11 @@ def development_url(slug: str) -> str:
     return f"{settings.SITE_URL}{development_path(slug)}"
 
 
+def revision_url(slug: str, version: int) -> str:
+    """A revision in the history on the development's page (feeds and digests link corrections here)."""
+    return f"{development_url(slug)}#revision-{version}"
+
+
 # -- developments ------------------------------------------------------------------------
 
 

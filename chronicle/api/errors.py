@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from rest_framework import exceptions, serializers, status
@@ -33,7 +35,10 @@ def exception_handler(exc, context):
         code = getattr(exc, "default_code", "error")
         message, fields = _message(response.data) or str(exc), {}
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            message = f"Too many requests; retry in {int(exc.wait) + 1} seconds."
+            # One number for people and programs: whole seconds, rounded up.
+            seconds = max(1, math.ceil(exc.wait))
+            response["Retry-After"] = str(seconds)
+            message = f"Too many requests; retry in {seconds} second{'s' if seconds != 1 else ''}."
     response.data = error_body(code, message, fields)
     return response
 

@@ -23,6 +23,7 @@ from chronicle.developments.models import PublicRevision
 from chronicle.domain import edtf, vocabulary
 from chronicle.domain.content import amount_line, country_name
 from chronicle.domain.events import RevisionKind
+from chronicle.domain.notices import notice_word
 from chronicle.domain.vocabulary import FIGURES, KINDS, TOPICS
 
 from .models import SentDevelopment, Subscriber
@@ -105,13 +106,15 @@ class Window:
         rows = (
             PublicRevision.objects.filter(position__gt=low, position__lte=cutoff)
             .order_by("position")
-            .values_list("position", "development_id", "development__slug", "kind", "note", "content", "recorded_at")
+            .values_list(
+                "position", "development_id", "development__slug", "version", "kind", "note", "content", "recorded_at"
+            )
         )
         latest: dict[UUID, tuple] = {}
         published_at: dict[UUID, int] = {}
         changes: list[Change] = []
         for row in rows:
-            position, development_id, slug, kind, note, content, recorded_at = row
+            position, development_id, slug, version, kind, note, content, recorded_at = row
             latest[development_id] = row
             if kind == RevisionKind.PUBLISHED:
                 published_at[development_id] = position
@@ -121,10 +124,10 @@ class Window:
                         development_id=development_id,
                         position=position,
                         kind=kind,
-                        label=RevisionKind(kind).label,
+                        label=notice_word(kind),
                         note=note,
                         title=content["title"],
-                        url=published.development_url(slug),
+                        url=published.revision_url(slug, version),
                         recorded_at=recorded_at,
                     )
                 )
@@ -132,7 +135,7 @@ class Window:
             _new_development(latest[development_id], position)
             for development_id, position in published_at.items()
             # Published and retracted within the window: it was never news for anyone.
-            if latest[development_id][3] != RevisionKind.RETRACTED
+            if latest[development_id][4] != RevisionKind.RETRACTED
         ]
         self.changes = changes
         self.changed_ids = {change.development_id for change in changes}
@@ -165,7 +168,7 @@ class Window:
 
 
 def _new_development(row: tuple, published_position: int) -> NewDevelopment:
-    position, development_id, slug, _kind, _note, content, _recorded_at = row
+    position, development_id, slug, _version, _kind, _note, content, _recorded_at = row
     return NewDevelopment(
         development_id=development_id,
         published_position=published_position,

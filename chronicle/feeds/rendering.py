@@ -78,8 +78,9 @@ class Entry:
 
     @property
     def url(self) -> str:
-        page = published.development_url(self.development.slug)
-        return page if self.kind == RevisionKind.PUBLISHED else f"{page}#revision-{self.revision.version}"
+        if self.kind == RevisionKind.PUBLISHED:
+            return published.development_url(self.development.slug)
+        return published.revision_url(self.development.slug, self.revision.version)
 
     @property
     def date(self) -> datetime:

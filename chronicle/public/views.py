@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from django import forms
 from django.core.paginator import Paginator
@@ -14,6 +15,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.views.decorators.cache import cache_control
 
 from chronicle import citations, memento
 from chronicle.developments import projections, search
@@ -360,3 +362,11 @@ def _heading(criteria: dict) -> str:
 
 def _label(terms: dict, slug: str) -> str:
     return terms[slug].label if slug in terms else slug
+
+
+FAVICON = Path(__file__).parent / "static" / "public" / "favicon.ico"
+
+
+@cache_control(public=True, max_age=86400)
+def favicon(request):
+    return HttpResponse(FAVICON.read_bytes(), content_type="image/vnd.microsoft.icon")

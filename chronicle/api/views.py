@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.http import HttpResponsePermanentRedirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.authentication import SessionAuthentication
@@ -221,6 +222,7 @@ class DevelopmentDetail(PublicApiView):
                 development.updated_at,
                 lambda: serializers.DevelopmentSerializer(development, context={"request": request}).data,
             )
+        patch_vary_headers(response, ["Accept"])  # JSON or a citation
         timeline = _timeline(request, development.id)
         if params.get("as_of"):
             return timeline.mark_memento(response, timeline.index_of(development.last_public_position))

@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.http import HttpResponsePermanentRedirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.authentication import SessionAuthentication
@@ -25,7 +26,7 @@ from chronicle.domain.content import country_name
 from chronicle.domain.vocabulary import TOPICS
 from chronicle.eventstore import sealing, store
 
-from . import docs, filters, selectors, serializers
+from . import docs, filters, selectors, serializers, timelinejs
 from .authentication import ApiKeyAuthentication
 from .conditional import etag_for, not_modified, with_validators
 from .errors import error_response
@@ -94,6 +95,50 @@ class DevelopmentList(PublicApiView):
             }
 
         return self.respond(request, etag_for(request, position), last_modified, build)
+
+
+class Timeline(PublicApiView):
+    @extend_schema(
+        operation_id="timeline",
+        summary="Developments for TimelineJS",
+        description=(
+            "The developments the list's filters match, in Knight Lab's TimelineJS JSON format, so a newsroom can "
+            "point TimelineJS at this address. Dates keep their precision: `start_date` and `end_date` carry only "
+            "the year, month and day the date names; `display_date` writes it for people (“June 2021 (approximate)”, "
+            "“before 18 June 2015”). `group` is the kind. One answer, no pages: the latest `limit` developments by "
+            "date. Any website may read it from a browser (CORS)."
+        ),
+        parameters=[
+            *(p for p in docs.DEVELOPMENT_FILTERS if p.name not in ("ordering", "include_retracted")),
+            docs.AS_OF,
+            docs.limit(200, 1000),
+        ],
+        responses={200: timelinejs.TimelineSerializer, 304: docs.NOT_MODIFIED, **docs.COMMON_ERRORS},
+        examples=docs.ERROR_EXAMPLES[:2] + docs.ERROR_EXAMPLES[3:],
+    )
+    def get(self, request):
+        params = filters.read(request, filters.TimelineParameters)
+        params.update(include_retracted=False, ordering="-date")
+        position, last_modified = selectors.public_version(params.get("as_of"))
+
+        def build() -> dict:
+            page = selectors.developments(params)
+            return timelinejs.timeline(
+                page.items,
+                page_url=lambda development: request.build_absolute_uri(f"/developments/{development.slug}/"),
+                site_url=request.build_absolute_uri("/"),
+                more=page.next_cursor is not None,
+                limit=params["limit"],
+            )
+
+        return self.respond(request, etag_for(request, position), last_modified, build)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # TimelineJS on a newsroom's page fetches this from the reader's browser; the data is
+        # public and no credentials are involved.
+        response["Access-Control-Allow-Origin"] = "*"
+        return response
 
 
 def _development(identifier: str, as_of=None) -> PublicDevelopment:
@@ -177,6 +222,7 @@ class DevelopmentDetail(PublicApiView):
                 development.updated_at,
                 lambda: serializers.DevelopmentSerializer(development, context={"request": request}).data,
             )
+        patch_vary_headers(response, ["Accept"])  # JSON or a citation
         timeline = _timeline(request, development.id)
         if params.get("as_of"):
             return timeline.mark_memento(response, timeline.index_of(development.last_public_position))

@@ -235,6 +235,7 @@ class _ContentReader:
             return ""
         if not isinstance(value, str) or value not in terms:
             self.error(name, f"“{value}” is not one of: {', '.join(terms)}.")
+            return ""
         return value
 
     def date(self) -> str:

@@ -5,6 +5,7 @@ from . import views
 app_name = "public"
 urlpatterns = [
     path("", views.timeline, name="timeline"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("developments/<slug:slug>/", views.development_page, name="development"),
     path("developments/<slug:slug>/timemap/", views.timemap, name="timemap"),
     *(

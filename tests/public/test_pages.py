@@ -304,3 +304,11 @@ def test_related_developments_link_to_each_other_from_both_pages(client, curator
     assert '<a href="/developments/treaty-2015/">Treaty signed</a>' in named
     assert '<a href="/developments/treaty-in-force/">Treaty in force</a>' in naming
     assert "Something else" not in named + naming
+
+
+def test_the_site_has_a_favicon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/vnd.microsoft.icon"
+    assert response.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert '<link rel="icon" href="/favicon.ico">' in client.get("/").content.decode()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from django import forms
@@ -129,6 +130,11 @@ def timeline(request):
         "noun": ("figure", "figures") if criteria.get("kind") == FIGURES else ("development", "developments"),
         "feeds": feeds,
         "chart": timeline_chart(developments, page.paginator.count),
+        "figures": (
+            figure_charts(developments.order_by().values_list("slug", "content")[:FIGURE_SOURCES_LIMIT])
+            if criteria.get("kind") == FIGURES
+            else []
+        ),
     }
     return render(request, "public/timeline.html", context, status=200 if form.is_valid() else 400)
 
@@ -149,6 +155,66 @@ def span_groups(developments: QuerySet[PublicDevelopment]) -> list[charts.Group]
     counts = developments.order_by().values_list("date").annotate(count=Count("id"))
     spans = [(charts.span_of(text), count) for text, count in counts]
     return [charts.Group(span.earliest, span.latest, span.qualified, count) for span, count in spans]
+
+
+FIGURE_SOURCES_LIMIT = 1000  # figures developments a Figures view charts; a curated chronicle has far fewer
+
+
+def figure_charts(rows, current: str = "") -> list[charts.FigureChart]:
+    """A chart per measure (what it measures, in one unit) of the amounts that state their
+    period, from `rows` of (slug, content); most observations first."""
+    series: dict[tuple[str, str], list[charts.Observation]] = {}
+    for slug, content in rows:
+        sources = content.get("sources") or [{}]
+        source = next((s for s in sources if s.get("url")), sources[0])
+        for amount in content.get("amounts", []):
+            if not amount.get("period"):
+                continue
+            key = (amount["measures"], amount.get("currency") or amount.get("unit") or "")
+            series.setdefault(key, []).append(
+                charts.Observation(
+                    key=slug,
+                    value=Decimal(str(amount["value"])),
+                    qualifier=amount.get("qualifier") or "exact",
+                    period=charts.span_of(amount["period"]),
+                    value_text=amount_phrase(amount),
+                    when=edtf.humanize(amount["period"]),
+                    source=source.get("title", ""),
+                    source_url=source.get("url", ""),
+                    current=slug == current,
+                )
+            )
+    found = []
+    for (measures, unit), observations in sorted(series.items(), key=lambda item: (-len(item[1]), item[0])):
+        # Axis labels carry a currency sign or %; other units are named in the caption.
+        units = {"currency": unit} if len(unit) == 3 and unit.isupper() else {"unit": unit if unit == "%" else ""}
+        chart = charts.figure(
+            (measures, unit),
+            f"{measures} ({unit})",
+            observations,
+            lambda number, units=units: amount_phrase({"value": format(number.normalize(), "f"), **units}),
+        )
+        if chart is not None:
+            found.append(chart)
+    return found
+
+
+def _figures_with(development: PublicDevelopment) -> list[charts.FigureChart]:
+    """The measures this development gives figures of, with every published figure of them."""
+    measures = {
+        (amount["measures"], amount.get("currency") or amount.get("unit") or "")
+        for amount in development.content.get("amounts", [])
+        if amount.get("period")
+    }
+    if not measures:
+        return []
+    rows = list(
+        PublicDevelopment.objects.filter(status=PublicStatus.PUBLISHED, kind=FIGURES)
+        .exclude(id=development.id)
+        .values_list("slug", "content")[:FIGURE_SOURCES_LIMIT]
+    )
+    rows.append((development.slug, development.content))
+    return [chart for chart in figure_charts(rows, development.slug) if chart.key in measures]
 
 
 def development_page(request, slug: str):
@@ -237,6 +303,7 @@ def _render_development(request, development, revisions, timeline, shown_memento
         "topics": [(slug, _label(TOPICS, slug)) for slug in content["topics"]],
         "places": [{**place, "country_name": country_name(place["country"])} for place in content.get("places", [])],
         "amounts": [{**amount, "phrase": amount_phrase(amount)} for amount in content.get("amounts", [])],
+        "figures": [] if development.status == PublicStatus.RETRACTED else _figures_with(development),
         "history": [(revision, links[revision.position]) for revision in revisions],
         "citation": citations.citation(development, revisions[-1], timeline.original, timezone.now().date()),
         "citation_links": [

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.http import HttpResponsePermanentRedirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.authentication import SessionAuthentication
@@ -20,17 +21,17 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chronicle import citations, memento
+from chronicle import citations, memento, published
 from chronicle.developments.models import PublicDevelopment
 from chronicle.domain.content import country_name
 from chronicle.domain.vocabulary import TOPICS
+from chronicle.errors import error_response
 from chronicle.eventstore import sealing, store
 from chronicle.eventstore.models import Event
 
 from . import docs, filters, selectors, serializers, timelinejs
 from .authentication import ApiKeyAuthentication
 from .conditional import etag_for, not_modified, with_validators
-from .errors import error_response
 from .throttling import AnonymousThrottle, PartnerThrottle
 
 NOT_PUBLIC = "No published development has this id or slug."
@@ -223,6 +224,7 @@ class DevelopmentDetail(PublicApiView):
                 development.updated_at,
                 lambda: serializers.DevelopmentSerializer(development, context={"request": request}).data,
             )
+        patch_vary_headers(response, ["Accept"])  # JSON or a citation
         timeline = _timeline(request, development.id)
         if params.get("as_of"):
             return timeline.mark_memento(response, timeline.index_of(development.last_public_position))
@@ -396,7 +398,7 @@ class Topics(VocabularyView):
         return super().get(request)
 
     def body(self, request, params) -> dict:
-        counts = selectors.topic_counts()
+        counts = published.topic_counts()
         return {
             "results": [
                 {
@@ -430,7 +432,7 @@ class Countries(VocabularyView):
                     "count": count,
                     "url": _developments_url(request, country=code),
                 }
-                for code, count in selectors.country_counts()
+                for code, count in published.country_counts()
             ]
         }
 

@@ -264,3 +264,14 @@ def test_related_links_context_figures_and_date_basis_load_once_and_show_on_both
     )
     assert 'href="/developments/landing/"' in client.get("/developments/statement/").content.decode()
     assert PublicDevelopment.objects.get(slug="statement").date_latest.isoformat() == "2021-06-30"
+
+
+def test_progress_in_a_log_is_a_line_every_few_seconds_not_a_bar(tmp_path, monkeypatch):
+    import io
+
+    monkeypatch.setattr("chronicle.progress.LOG_INTERVAL_SECONDS", 0)
+    log = io.StringIO()  # not a terminal, like a log file
+    call_command("load_chronicle", str(import_file(tmp_path, record(), record("second-record"))), stderr=log)
+    lines = log.getvalue().splitlines()
+    assert "\r" not in log.getvalue()
+    assert lines[-1].startswith("2 of 2 (100%) records")

@@ -110,6 +110,7 @@ def test_the_api_detail_answers_the_same_citations_by_content_negotiation(client
         from_api = client.get(f"/api/v1/developments/{corrected}/{query}", HTTP_ACCEPT=media_type)
         assert from_api.status_code == 200
         assert from_api["Content-Type"].startswith(media_type)
+        assert "accept" in [word.strip().lower() for word in from_api["Vary"].split(",")]
         from_page = client.get(f"/developments/beltelecom-5g-2021/cite.{extension}{query}")
         assert from_api.content == from_page.content
     assert client.get(f"/api/v1/developments/{corrected}/").json()["title"] == TITLE

@@ -20,26 +20,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import Event, Seal
 
-logger = logging.getLogger(__name__)
-
 GENESIS = "0" * 64
 # Arbitrary constant naming "the sealer" among advisory locks ("SEAL").
 SEAL_LOCK_KEY = 0x5345414C
-# While this cache key exists a sealing task is queued; appends in the meantime add none.
-QUEUED_KEY = "eventstore:sealing-queued"
-QUEUED_SECONDS = 60
 
 COLUMNS = ("position", "event_id", "stream_id", "version", "type", "schema_version", "data", "metadata", "recorded_at")
 
@@ -87,12 +80,6 @@ def _seal_batch(batch_size: int) -> int:
             seals.append(Seal(position=row[0], seal=previous, sealed_at=now))
         Seal.objects.bulk_create(seals, ignore_conflicts=True)
     return len(rows)
-
-
-def seal_queued() -> int:
-    """The task's body: take the queued mark first, so appends from now on queue another run."""
-    cache.delete(QUEUED_KEY)
-    return seal_pending()
 
 
 # -- heads -------------------------------------------------------------------------------

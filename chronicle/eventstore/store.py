@@ -22,7 +22,6 @@ from django.utils import timezone
 from chronicle.domain.errors import VersionConflict
 from chronicle.domain.upcasting import SCHEMA_VERSION, upcast
 
-from . import tasks
 from .models import Event
 
 # Arbitrary constant naming "the event log" among advisory locks ("CHRN").
@@ -134,8 +133,6 @@ def append(
                 expected=expected_version,
                 actual=None,
             ) from error
-    # Sealing follows the log after commit; the append never waits for it.
-    transaction.on_commit(tasks.request_sealing)
     return [RecordedEvent.from_row(row) for row in rows]
 
 

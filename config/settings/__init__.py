@@ -266,8 +266,8 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ROUTES = {"chronicle.webhooks.tasks.*": {"queue": WEBHOOKS_QUEUE}}
 CELERY_BEAT_SCHEDULE: dict = {
-    # Safety net for seals: events whose sealing task was never queued (broker down).
-    "seal-events": {"task": "chronicle.eventstore.tasks.seal_pending_events", "schedule": 60.0},
+    # The sealer follows the log from here, seconds behind it; appends never wait for it.
+    "seal-events": {"task": "chronicle.eventstore.tasks.seal_pending_events", "schedule": 5.0},
     "release-scheduled-publications": {
         "task": "chronicle.developments.tasks.release_scheduled_publications",
         "schedule": 60.0,

@@ -12,11 +12,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, connections
 
-from chronicle.developments import commands
 from chronicle.eventstore import append_only, sealing
 from chronicle.eventstore.models import Event, Seal
 from tests.developments.test_projections import busy_log
-from tests.factories import content_data, published_development
+from tests.factories import published_development
 
 
 @contextmanager
@@ -188,17 +187,15 @@ def test_the_change_stream_and_the_head_carry_the_seals(curator, editor, client)
     assert (head["position"], head["seal"]) == (published.position, items[0]["seal"])
 
 
-@pytest.mark.django_db
-def test_a_committed_command_queues_sealing(curator, editor, django_capture_on_commit_callbacks, settings):
-    from config.celery_app import app
+@pytest.mark.celery
+def test_a_real_worker_with_beat_seals_what_commands_record(celery_worker, curator, editor):
+    from tests import services
 
-    saved, app.conf.task_always_eager = app.conf.task_always_eager, True
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            commands.draft_development(content_data(), actor=curator, slug="sealed-soon")
-    finally:
-        app.conf.task_always_eager = saved
-    assert Seal.objects.count() == Event.objects.count() == 1
+    published_development(curator, editor, slug="sealed-by-beat")
+    assert not Seal.objects.exists()
+    celery_worker.start(beat=True)
+    services.wait_for(lambda: Seal.objects.count() == Event.objects.count() == 3, 30, celery_worker.output)
+    assert verify_log()[0]
 
 
 @pytest.mark.postgres

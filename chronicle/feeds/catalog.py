@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from chronicle.developments.models import PublicCountry, PublicDevelopment, PublicRevision, RevisionKind
 from chronicle.domain.content import country_name, is_country
 from chronicle.domain.vocabulary import TOPICS
+from chronicle.eventstore import store
 
 FORMATS = {
     "atom": "application/atom+xml; charset=utf-8",
@@ -132,5 +133,8 @@ def affected_feeds(revisions: Iterable[PublicRevision]) -> dict[str, int]:
     return affected
 
 
-def latest_public_position() -> int:
-    return PublicRevision.objects.order_by("-position").values_list("position", flat=True).first() or 0
+def latest_public_position(*, settle: bool = False) -> int:
+    """The latest public event no later reader can find a lower one behind (store.py); with
+    `settle`, once every event committed so far can be seen."""
+    rows = PublicRevision.objects.filter(position__lte=store.settled_position() if settle else store.visible_position())
+    return rows.order_by("-position").values_list("position", flat=True).first() or 0

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connection
 
 from chronicle.developments.models import PublicRevision
 
@@ -40,13 +41,24 @@ def queue_affected_feeds(sender, events, **kwargs) -> None:
     """Receiver of `public_events_committed`. Never raises: the publication has committed."""
     try:
         revisions = PublicRevision.objects.filter(position__in=[event.position for event in events])
-        paths = sorted(affected_feeds(revisions))
-        for path in paths:
-            FeedState.objects.get_or_create(path=path)
-        waiting = [path for path in paths if FeedState.objects.filter(path=path, queued=False).update(queued=True)]
-        _send(waiting)
+        _send(_mark_queued(sorted(affected_feeds(revisions))))
     except Exception:
         logger.exception("Could not queue the feeds of public events %s", [event.position for event in events])
+
+
+def _mark_queued(paths: list[str]) -> list[str]:
+    """Mark `paths` as queued in one statement; return those that were not already waiting."""
+    if not paths:
+        return []
+    table = connection.ops.quote_name(FeedState._meta.db_table)
+    rows = ", ".join(["(%s, 0, %s)"] * len(paths))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (path, built_position, queued) VALUES {rows}"  # noqa: S608
+            f" ON CONFLICT (path) DO UPDATE SET queued = %s WHERE {table}.queued = %s RETURNING path",
+            [value for path in paths for value in (path, True)] + [True, False],
+        )
+        return sorted(path for (path,) in cursor.fetchall())
 
 
 def _send(paths: list[str]) -> None:
@@ -88,7 +100,7 @@ def publish_stale() -> int:
     cursor, new = FeedsCursor.objects.get_or_create(name=CURSOR)
     if new:
         return publish_all()[0]
-    position = latest_public_position()
+    position = latest_public_position(settle=True)
     stale = stale_feeds(PublicRevision.objects.filter(position__gt=cursor.position, position__lte=position))
     for path in stale:
         regenerate(path)
@@ -105,7 +117,7 @@ def stale_feeds(revisions) -> list[str]:
 
 def publish_all(on_progress: Callable[[], None] | None = None) -> tuple[int, int]:
     """Regenerate every feed now; return (feeds, feeds whose files changed)."""
-    position = latest_public_position()
+    position = latest_public_position(settle=True)
     feeds = every_feed()
     changed = 0
     for feed in feeds:

@@ -1,33 +1,64 @@
+"""Fixtures every test may use: users in the editorial roles, a fast password hasher, eager
+Celery, real services (a Celery worker on Redis, an SMTP server, chromium)."""
+
 import pytest
-from django.contrib.auth.models import Permission
 
-from tests.factories import content_data
-
-PERMISSIONS = {
-    "curator": ["draft_development"],
-    "editor": ["draft_development", "review_development", "publish_development", "retract_development"],
-}
+from tests.factories import content_data, editorial_roles, member
 
 
-def _user(django_user_model, username: str, role: str):
-    user = django_user_model.objects.create_user(username=username, password="correct-horse-battery", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(codename__in=PERMISSIONS[role]))
-    return django_user_model.objects.get(pk=user.pk)  # fresh permission cache
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    # Tests create and sign in many users; the production hasher is deliberately slow.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
-def curator(db, django_user_model):
-    return _user(django_user_model, "cora-curator", "curator")
+def roles(db):
+    """The groups "Curators" and "Editors" of the data migration, by name."""
+    return editorial_roles()
+
+
+# Users get their rights from the editorial groups, as in production.
+@pytest.fixture
+def curator(roles, django_user_model):
+    return member(django_user_model, "cora-curator", roles["Curators"])
 
 
 @pytest.fixture
-def editor(db, django_user_model):
-    return _user(django_user_model, "eddie-editor", "editor")
+def second_curator(roles, django_user_model):
+    return member(django_user_model, "cora-curator-2", roles["Curators"])
 
 
 @pytest.fixture
-def second_editor(db, django_user_model):
-    return _user(django_user_model, "erin-editor", "editor")
+def editor(roles, django_user_model):
+    return member(django_user_model, "eddie-editor", roles["Editors"])
+
+
+@pytest.fixture
+def second_editor(roles, django_user_model):
+    return member(django_user_model, "erin-editor", roles["Editors"])
+
+
+@pytest.fixture
+def staff(roles, django_user_model):
+    """A staff member in neither group."""
+    return member(django_user_model, "sam-staff")
+
+
+@pytest.fixture
+def superuser(roles, django_user_model):
+    return member(django_user_model, "root", is_superuser=True)
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run Celery tasks in the test process (unit tests; integration tests use `celery_worker`)."""
+    from config.celery_app import app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = saved
 
 
 @pytest.fixture(autouse=True)

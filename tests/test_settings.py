@@ -1,5 +1,6 @@
 """Settings come from the environment; production settings pass Django's deploy checks."""
 
+import email
 import os
 import secrets
 import subprocess
@@ -63,3 +64,48 @@ def test_a_bad_setting_stops_start_up_with_a_message_that_says_what_to_fix(tmp_p
     result = manage("check", CHRONICLE_VAR_DIR=str(tmp_path), **env)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and message in result.stderr, result.stderr
+
+
+def test_links_in_feeds_and_emails_follow_port_when_site_url_is_unset(tmp_path):
+    """PORT=8123 bin/run serves on 8123: the feeds and the mail it writes must point there."""
+    env = {"PORT": "8123", "CHRONICLE_VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}
+    assert manage("migrate", "--noinput", **env).returncode == 0
+    subscribe = (
+        "from chronicle.digests import subscriptions; from chronicle.digests.models import Subscriber; "
+        "subscriptions.subscribe('reader@example.org', topics=[], countries=[], frequency='daily'); "
+        "subscriber = Subscriber.objects.get(); subscriptions.send_subscription_email(subscriber.id); "
+        "subscriptions.confirm(subscriber)"
+    )
+    for args in (
+        ("shell", "-c", subscribe),
+        ("load_chronicle", "tests/developments/sources/chronicle.json"),
+        ("publish_feeds",),
+        ("send_digests", "--frequency", "daily", "--day", "2100-01-01"),
+    ):
+        result = manage(*args, **env)
+        assert result.returncode == 0, result.stdout + result.stderr
+    written = [path for folder in ("feeds", "mail") for path in (tmp_path / folder).rglob("*") if path.is_file()]
+    mails = [email.message_from_string(path.read_text()) for path in written if "mail" in path.parts]
+    assert sorted(bool(m["List-Unsubscribe"]) for m in mails) == [False, True], "a confirmation and a digest"
+    unsubscribe = next(m["List-Unsubscribe"] for m in mails if m["List-Unsubscribe"])
+    assert " ".join(unsubscribe.split()).startswith("<http://127.0.0.1:8123/unsubscribe/")
+    for path in written:
+        text = path.read_text()
+        assert "127.0.0.1:8000" not in text, path
+        assert "http://127.0.0.1:8123/" in text, path
+
+
+def test_site_url_wins_over_port():
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.SITE_URL)",
+        PORT="8123",
+        SITE_URL="https://chronicle.example.org/",
+    )
+    assert result.stdout.strip().splitlines()[-1] == "https://chronicle.example.org"
+
+
+def test_a_port_that_is_not_a_port_is_refused():
+    result = manage("check", PORT="80000")
+    assert result.returncode != 0 and "PORT=80000 must be a TCP port" in result.stderr

@@ -41,10 +41,28 @@ record of what was said and when stays available for audit: `history`, `as_of` a
 change stream show each revision's content as it was published, and the retraction
 itself.
 
+## Time travel (Memento, RFC 7089)
+A development's detail is a Memento TimeGate: send `Accept-Datetime: Wed, 01 May 2024 12:00:00 GMT`
+and get a `302` to the version current then (`?as_of=` the record time of that revision; a
+date before the first publication gets the first version). Every detail answer carries a
+`Link` header naming the `original`, its `timemap` and the `first` and `last` mementos; an
+answer with `as_of` is a memento, with `Memento-Datetime` and `prev` / `next` links too.
+`…/<id>/timemap/` lists every version (`application/link-format`, or JSON on
+`Accept: application/json`). A retracted development keeps its TimeMap and its earlier
+versions.
+
 ## Keeping a copy in sync
 Read `/api/v1/events/?after=0`, store `next`, and ask again with `after=<next>`. The
 stream never skips: an event with a lower position cannot appear after a higher one was
 read.
+
+## Bulk exports
+Every night the whole public record is written as a Frictionless Data Package at
+[`/exports/latest/`](/exports/latest/): `datapackage.json` (Table Schemas with foreign keys)
+with `developments.csv` / `developments.ndjson` (each with its `last_revision`),
+`sources.csv`, `actors.csv`, `amounts.csv`, `countries.csv`, `topics.csv` and
+`events.ndjson.gz` (every public event). The package names the log position it was cut at
+(`chronicle.position`): load it, then follow `/api/v1/events/?after=<position>`.
 """
 
 ERROR = OpenApiResponse(
@@ -98,6 +116,24 @@ def _param(name: str, description: str, *, type=OpenApiTypes.STR, many: bool = F
         **extra,
     )
 
+
+ACCEPT_DATETIME = OpenApiParameter(
+    "Accept-Datetime",
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    description=(
+        "Memento (RFC 7089) datetime negotiation: an RFC 1123 date in GMT. The answer is a 302 to the memento "
+        "current at that time (`?as_of=` its record time); before the first publication, to the first memento."
+    ),
+    examples=[OpenApiExample("Before a correction", value="Wed, 01 May 2024 12:00:00 GMT")],
+)
+MEMENTO_REDIRECT = OpenApiResponse(
+    description="Memento: `Location` is the memento current at `Accept-Datetime`; `Link` names the original, "
+    "the TimeMap and the first and last mementos."
+)
+BAD_DATETIME = OpenApiResponse(
+    ErrorSerializer, description="A parameter is not valid, unknown or repeated, or `Accept-Datetime` is malformed."
+)
 
 AS_OF = _param(
     "as_of",
@@ -173,10 +209,11 @@ DEVELOPMENT_FILTERS = [
     ),
     _param(
         "q",
-        "Full-text search in titles and summaries. On PostgreSQL: English stemming, web-search syntax "
-        '("exact phrase", -word, or), results ranked by relevance unless `ordering` is given. On the embedded '
-        "SQLite database every word must appear in the title or summary, and no ranking is done.",
-        examples={"Industrial park": "industrial park"},
+        "Search in titles and summaries: every word of `q` must begin a word of the title or summary, "
+        "ignoring case, in any script (`Kopyl` finds Kopylsky, `копыль` finds Копыльский). Results are ranked "
+        "by relevance (words in the title first, whole words before prefixes) unless `ordering` is given; "
+        "the same on PostgreSQL and SQLite.",
+        examples={"Industrial park": "industrial park", "A word's beginning": "Kopyl"},
     ),
     _param(
         "ordering",

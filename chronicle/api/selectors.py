@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
-from django.db.models import BooleanField, Count, Exists, FloatField, Max, OuterRef, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
-from chronicle.developments import projections
+from chronicle.developments import projections, search
 from chronicle.developments.commands import development_id_for
 from chronicle.developments.models import (
     PublicActor,
@@ -30,9 +28,10 @@ from chronicle.developments.models import (
     RevisionKind,
 )
 from chronicle.domain import edtf
+from chronicle.domain import search as domain_search
 from chronicle.domain.development import SLUG
 from chronicle.domain.events import PUBLIC_EVENT_TYPES
-from chronicle.eventstore import store
+from chronicle.eventstore import sealing, store
 from chronicle.eventstore.store import RecordedEvent
 
 from .pagination import (
@@ -62,13 +61,6 @@ ORDERING_KEYS: dict[str, list[Key]] = {
 HISTORY_KEYS = [int_key("position", False)]
 ACTOR_KEYS = [text_key("name", False)]
 
-# The text `q` searches on PostgreSQL; migration 0002 indexes exactly this expression.
-SEARCH_DOCUMENT = (
-    "setweight(to_tsvector('english', coalesce(title, '')), 'A') || "
-    "setweight(to_tsvector('english', coalesce(summary, '')), 'B')"
-)
-SEARCH_QUERY = "websearch_to_tsquery('english', %s)"
-
 
 @dataclass
 class Page:
@@ -89,22 +81,28 @@ def _page(items: list[Any], limit: int, ordering: str, keys: list[Key], value) -
 def developments(params: dict) -> Page:
     if params.get("as_of"):
         return _developments_as_of(params)
-    full_text = bool(params.get("q")) and connection.vendor == "postgresql"
-    ordering = params.get("ordering") or (RELEVANCE if full_text else "-date")
+    searching = bool(domain_search.terms(params.get("q") or ""))
+    ordering = params.get("ordering") or (RELEVANCE if searching else "-date")
     keys = ORDERING_KEYS[ordering]
     rows = _filtered(params)
-    if full_text:
-        rows = rows.annotate(
-            # Constant SQL; the search text is a bound parameter.
-            rank=RawSQL(  # noqa: S611
-                f"ts_rank(({SEARCH_DOCUMENT}), {SEARCH_QUERY})::float8", [params["q"]], output_field=FloatField()
-            )
-        )
+    if searching:
+        rows = search.ranked(rows, params["q"])
     if params.get("cursor"):
         rows = rows.filter(after_q(keys, decode_cursor(params["cursor"], ordering, keys)))
     limit = params["limit"]
     items = list(rows.order_by(*(key.order_by for key in keys))[: limit + 1])
-    return _page(items, limit, ordering, keys, getattr)
+    page = _page(items, limit, ordering, keys, getattr)
+    _attach_last_revisions(page.items)
+    return page
+
+
+def _attach_last_revisions(developments: list[PublicDevelopment]) -> None:
+    """Give each development its `last_revision`: the public revision its current state comes from."""
+    revisions = PublicRevision.objects.defer("content").in_bulk(
+        [development.last_public_position for development in developments]
+    )
+    for development in developments:
+        development.last_revision = revisions[development.last_public_position]
 
 
 def _filtered(params: dict) -> QuerySet[PublicDevelopment]:
@@ -131,18 +129,8 @@ def _filtered(params: dict) -> QuerySet[PublicDevelopment]:
     if params.get("date_to"):
         rows = rows.filter(date_earliest__lte=params["date_to"])
     if params.get("q"):
-        rows = rows.filter(_text_matches(params["q"]))
+        rows = search.matching(rows, params["q"])
     return rows
-
-
-def _text_matches(text: str) -> Q:
-    if connection.vendor == "postgresql":
-        return Q(RawSQL(f"({SEARCH_DOCUMENT}) @@ {SEARCH_QUERY}", [text], output_field=BooleanField()))  # noqa: S611
-    # SQLite: every word somewhere in the title or summary (no stemming, no ranking).
-    matches = Q()
-    for word in text.split():
-        matches &= Q(title__icontains=word) | Q(summary__icontains=word)
-    return matches
 
 
 def _developments_as_of(params: dict) -> Page:
@@ -206,11 +194,7 @@ def _content_matches(content: dict, span: edtf.EdtfDate, params: dict) -> bool:
         return False
     if params.get("date_to") and span.earliest > params["date_to"]:
         return False
-    if params.get("q"):
-        text = f"{content['title']} {content.get('summary', '')}".casefold()
-        if not all(word.casefold() in text for word in params["q"].split()):
-            return False
-    return True
+    return not params.get("q") or domain_search.matches(params["q"], content["title"], content.get("summary", ""))
 
 
 def _as_of_developments(positions: list[int]) -> list[PublicDevelopment]:
@@ -221,32 +205,9 @@ def _as_of_developments(positions: list[int]) -> list[PublicDevelopment]:
         for row in PublicDevelopment.objects.filter(id__in=ids).values("id", "slug", "first_published_at")
     }
     return [
-        _development_after(revisions[position], **known[revisions[position].development_id]) for position in positions
+        projections.public_after(revisions[position], **known[revisions[position].development_id])
+        for position in positions
     ]
-
-
-def _development_after(revision: PublicRevision, *, id, slug: str, first_published_at: datetime) -> PublicDevelopment:
-    """The development as it was public right after `revision` (same shape as the read model)."""
-    content = revision.content
-    span = edtf.parse(content["date"])
-    retracted = revision.kind == RevisionKind.RETRACTED
-    return PublicDevelopment(
-        id=id,
-        slug=slug,
-        status=PublicStatus.RETRACTED if retracted else PublicStatus.PUBLISHED,
-        title=content["title"],
-        summary=content.get("summary", ""),
-        kind=content["kind"],
-        stage=content.get("stage", ""),
-        date=content["date"],
-        date_earliest=span.earliest,
-        date_latest=span.latest,
-        content=content,
-        retraction_reason=revision.note if retracted else "",
-        first_published_at=first_published_at,
-        updated_at=revision.recorded_at,
-        last_public_position=revision.position,
-    )
 
 
 # -- one development ---------------------------------------------------------------------
@@ -266,9 +227,25 @@ def development(identifier: str, as_of: datetime | None = None) -> PublicDevelop
     if found is None:
         return None
     if as_of is None:
-        return PublicDevelopment.objects.filter(id=found).first()
+        current = PublicDevelopment.objects.filter(id=found).first()
+        if current is not None:
+            _attach_last_revisions([current])
+        return current
     projection = projections.as_of(found, as_of)
-    return projection.public if projection else None
+    if projection is None or projection.public is None:
+        return None
+    public = projection.public
+    public.last_revision = projection.revisions[-1]
+    return public
+
+
+def revision_times(development_id: uuid.UUID) -> list[PublicRevision]:
+    """Its public revisions, oldest first, without their content: what a TimeMap lists."""
+    return list(
+        PublicRevision.objects.filter(development_id=development_id)
+        .order_by("position")
+        .only("position", "development_id", "version", "kind", "note", "recorded_at")
+    )
 
 
 def history(development_id: uuid.UUID, params: dict) -> Page:
@@ -289,6 +266,7 @@ class PublicEvent:
     event: RecordedEvent
     slug: str
     revision: PublicRevision | None
+    seal: str | None  # None until the sealer has reached it
 
 
 def public_events(after: int, limit: int) -> list[PublicEvent]:
@@ -298,7 +276,11 @@ def public_events(after: int, limit: int) -> list[PublicEvent]:
     slugs = dict(
         PublicDevelopment.objects.filter(id__in={event.stream_id for event in events}).values_list("id", "slug")
     )
-    return [PublicEvent(event, slugs.get(event.stream_id, ""), revisions.get(event.position)) for event in events]
+    seals = sealing.seals_at([event.position for event in events])
+    return [
+        PublicEvent(event, slugs.get(event.stream_id, ""), revisions.get(event.position), seals.get(event.position))
+        for event in events
+    ]
 
 
 # -- vocabularies ------------------------------------------------------------------------

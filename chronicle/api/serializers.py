@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from chronicle.developments.models import PublicDevelopment, PublicRevision, PublicStatus, RevisionKind
 from chronicle.domain import edtf
+from chronicle.domain.vocabulary import AMOUNT_QUALIFIERS
 
 from .selectors import PublicEvent
 
@@ -40,6 +41,13 @@ class AmountSerializer(serializers.Serializer):
     currency = serializers.CharField(required=False, help_text="ISO 4217 code, for money.")
     unit = serializers.CharField(required=False, help_text="For anything but money, e.g. Gbit/s.")
     measures = serializers.CharField(help_text="What the amount measures.")
+    qualifier = serializers.ChoiceField(
+        choices=list(AMOUNT_QUALIFIERS),
+        help_text="How the value relates to the quantity: exact, more-than, less-than or about.",
+    )
+    period = serializers.CharField(
+        required=False, help_text="EDTF: the time the amount covers, e.g. 2021 or 2019/2021; absent if not stated."
+    )
 
 
 class PlaceSerializer(serializers.Serializer):
@@ -69,12 +77,20 @@ class FactsSerializer(serializers.Serializer):
     date = serializers.CharField(allow_null=True, help_text="EDTF as entered: 2005, 2010-03, 2021~, 2015/2023, …")
     date_earliest = serializers.DateField(allow_null=True, help_text="The first day `date` can mean.")
     date_latest = serializers.DateField(allow_null=True, help_text="The last day `date` can mean.")
+    date_basis = serializers.CharField(
+        allow_null=True,
+        help_text="How the date is known: given (by the source), inferred (from the source's own date) or "
+        "bounded (only by or from a date, e.g. ../2015-06-18); null if not stated.",
+    )
     countries = serializers.ListField(child=serializers.CharField(), allow_null=True, help_text="ISO 3166-1 alpha-2.")
     topics = serializers.ListField(child=serializers.CharField(), allow_null=True, help_text="Topic slugs.")
     actors = ActorSerializer(many=True, allow_null=True)
     amounts = AmountSerializer(many=True, allow_null=True)
     places = PlaceSerializer(many=True, allow_null=True)
     sources = SourceSerializer(many=True, allow_null=True)
+    related = serializers.ListField(
+        child=serializers.CharField(), allow_null=True, help_text="Slugs of related developments."
+    )
 
 
 WITHHELD = dict.fromkeys(FactsSerializer._declared_fields)
@@ -89,18 +105,38 @@ def facts(content: dict, span: edtf.EdtfDate | None = None) -> dict:
         "date": content["date"],
         "date_earliest": span.earliest.isoformat(),
         "date_latest": span.latest.isoformat(),
+        "date_basis": content.get("date_basis") or None,
         "countries": content["countries"],
         "topics": content["topics"],
         "actors": content.get("actors", []),
         "amounts": content.get("amounts", []),
         "places": content.get("places", []),
         "sources": content.get("sources", []),
+        "related": content.get("related", []),
     }
 
 
 class RetractionSerializer(serializers.Serializer):
     reason = serializers.CharField()
     retracted_at = serializers.DateTimeField()
+
+
+class LastRevisionSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=RevisionKind.choices)
+    note = serializers.CharField(
+        allow_blank=True, help_text="The public note of a correction or update; the reason of a retraction."
+    )
+    recorded_at = serializers.DateTimeField(help_text="When it was recorded.")
+    position = serializers.IntegerField(help_text="Its position in the change stream.")
+
+
+def last_revision(revision: PublicRevision) -> dict:
+    return {
+        "kind": revision.kind,
+        "note": revision.note,
+        "recorded_at": _time(revision.recorded_at),
+        "position": revision.position,
+    }
 
 
 class DevelopmentSerializer(FactsSerializer):
@@ -116,6 +152,12 @@ class DevelopmentSerializer(FactsSerializer):
     position = serializers.IntegerField(help_text="Change-stream position of its latest public event.")
     retraction = RetractionSerializer(
         allow_null=True, help_text="Why and when it was retracted; null unless retracted."
+    )
+    last_revision = LastRevisionSerializer(
+        help_text=(
+            "The latest public revision (with `as_of`, the latest by then): its first publication, a correction "
+            "or update with its note, or its retraction with the reason."
+        )
     )
 
     def to_representation(self, development: PublicDevelopment) -> dict:
@@ -140,6 +182,7 @@ class DevelopmentSerializer(FactsSerializer):
                 if retracted
                 else None
             ),
+            "last_revision": last_revision(development.last_revision),
         }
 
 
@@ -185,6 +228,31 @@ class HistoryPageSerializer(serializers.Serializer):
     results = RevisionSerializer(many=True)
 
 
+class TimeMapMementoSerializer(serializers.Serializer):
+    datetime = serializers.DateTimeField(help_text="Its Memento-Datetime: the revision's record time.")
+    uri = serializers.URLField(help_text="The memento: the detail with `as_of` that time.")
+    kind = serializers.ChoiceField(choices=RevisionKind.choices)
+    note = serializers.CharField(allow_blank=True)
+    position = serializers.IntegerField()
+
+
+class TimeMapMementosSerializer(serializers.Serializer):
+    first = TimeMapMementoSerializer(allow_null=True)
+    last = TimeMapMementoSerializer(allow_null=True)
+    list = TimeMapMementoSerializer(many=True)
+
+
+class TimeMapUrisSerializer(serializers.Serializer):
+    link_format = serializers.URLField()
+
+
+class TimeMapSerializer(serializers.Serializer):
+    original_uri = serializers.URLField()
+    timegate_uri = serializers.URLField()
+    timemap_uri = TimeMapUrisSerializer()
+    mementos = TimeMapMementosSerializer()
+
+
 class EventDevelopmentSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     slug = serializers.SlugField()
@@ -202,6 +270,12 @@ class PublicEventSerializer(serializers.Serializer):
     note = serializers.CharField(allow_blank=True, help_text="Correction or update note; retraction reason.")
     content = RevisionContentSerializer(
         allow_null=True, help_text="What the development said after this event; null for a retraction."
+    )
+    seal = serializers.CharField(
+        allow_null=True,
+        help_text="The event's tamper-evident seal (SHA-256, hex) over the log up to this position; null until "
+        "it is sealed, moments after it is recorded. Keep it: `python manage.py verify_log --kept POSITION:SEAL` "
+        "shows whether history up to here was changed since.",
     )
 
     def to_representation(self, item: PublicEvent) -> dict:
@@ -224,7 +298,15 @@ class PublicEventSerializer(serializers.Serializer):
             "content": (
                 revision_content(revision.content) if revision is not None and kind != RevisionKind.RETRACTED else None
             ),
+            "seal": item.seal,
         }
+
+
+class LogHeadSerializer(serializers.Serializer):
+    position = serializers.IntegerField(help_text="The log is sealed up to this position (0: nothing sealed yet).")
+    seal = serializers.CharField(allow_null=True, help_text="The seal at that position: SHA-256 (hex).")
+    sealed_at = serializers.DateTimeField(allow_null=True)
+    latest_position = serializers.IntegerField(help_text="The latest position in the log, sealed or not.")
 
 
 class EventPageSerializer(serializers.Serializer):

@@ -9,17 +9,20 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponsePermanentRedirect
 from django.urls import Resolver404, resolve, reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from chronicle import memento
 from chronicle.developments.models import PublicDevelopment
 from chronicle.domain.content import country_name
 from chronicle.domain.vocabulary import TOPICS
+from chronicle.eventstore import sealing, store
 
 from . import docs, filters, selectors, serializers
 from .authentication import ApiKeyAuthentication
@@ -99,27 +102,79 @@ class DevelopmentDetail(PublicApiView):
         summary="One development",
         description=(
             "A development by id (UUID) or slug. A retracted one answers 200 with `status: retracted`, its "
-            "title and `retraction`; its other facts are null (see Retracted developments above)."
+            "title and `retraction`; its other facts are null (see Retracted developments above). A Memento "
+            "TimeGate: see Time travel above."
         ),
-        parameters=[docs.AS_OF],
+        parameters=[docs.AS_OF, docs.ACCEPT_DATETIME],
         responses={
             200: serializers.DevelopmentSerializer,
+            302: docs.MEMENTO_REDIRECT,
             304: docs.NOT_MODIFIED,
+            404: docs.NOT_FOUND,
+            **docs.COMMON_ERRORS,
+            400: docs.BAD_DATETIME,
+        },
+        examples=docs.ERROR_EXAMPLES,
+    )
+    def get(self, request, identifier: str):
+        if memento.ACCEPT_DATETIME in request.META:
+            return _timeline(request, _development(identifier).id).redirect(request.META[memento.ACCEPT_DATETIME])
+        params = filters.read(request, filters.AsOfParameter)
+        development = _development(identifier, params.get("as_of"))
+        etag = etag_for(request, development.id, development.last_public_position, development.status)
+        response = self.respond(
+            request,
+            etag,
+            development.updated_at,
+            lambda: serializers.DevelopmentSerializer(development, context={"request": request}).data,
+        )
+        timeline = _timeline(request, development.id)
+        if params.get("as_of"):
+            return timeline.mark_memento(response, timeline.index_of(development.last_public_position))
+        return timeline.mark_original(response)
+
+
+def _timeline(request, development_id) -> memento.Timeline:
+    original = request.build_absolute_uri(reverse("api:development-detail", args=[development_id]))
+    timemap = request.build_absolute_uri(reverse("api:development-timemap", args=[development_id]))
+    return memento.Timeline.of(original, timemap, selectors.revision_times(development_id))
+
+
+class LinkFormatRenderer(BaseRenderer):
+    media_type = memento.LINK_FORMAT
+    format = "link"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, str):
+            return data.encode()
+        return JSONRenderer().render(data, accepted_media_type, renderer_context)  # an error
+
+
+class DevelopmentTimeMap(PublicApiView):
+    renderer_classes = [LinkFormatRenderer, JSONRenderer]
+
+    @extend_schema(
+        operation_id="developments_timemap",
+        summary="Its versions (Memento TimeMap)",
+        description=(
+            "Every public revision as a memento of the development's detail (RFC 7089 section 5), oldest "
+            "first: `application/link-format`, or JSON with each revision's kind and note."
+        ),
+        responses={
+            (200, memento.LINK_FORMAT): OpenApiTypes.STR,
+            (200, "application/json"): serializers.TimeMapSerializer,
             404: docs.NOT_FOUND,
             **docs.COMMON_ERRORS,
         },
         examples=docs.ERROR_EXAMPLES,
     )
     def get(self, request, identifier: str):
-        params = filters.read(request, filters.AsOfParameter)
-        development = _development(identifier, params.get("as_of"))
-        etag = etag_for(request, development.id, development.last_public_position, development.status)
-        return self.respond(
-            request,
-            etag,
-            development.updated_at,
-            lambda: serializers.DevelopmentSerializer(development, context={"request": request}).data,
-        )
+        filters.read(request, filters.NoParameters)
+        timeline = _timeline(request, _development(identifier).id)
+        if request.accepted_renderer.format == "json":
+            return Response(timeline.json())
+        return Response(timeline.link_format())
 
 
 class DevelopmentHistory(PublicApiView):
@@ -180,7 +235,7 @@ class PublicEvents(PublicApiView):
         items = selectors.public_events(params["after"], params["limit"])
         next_position = items[-1].event.position if items else params["after"]
         last_modified = items[-1].event.recorded_at if items else None
-        etag = etag_for(request, *(item.event.position for item in items))
+        etag = etag_for(request, *(f"{item.event.position}:{item.seal}" for item in items))
         return self.respond(
             request,
             etag,
@@ -189,6 +244,34 @@ class PublicEvents(PublicApiView):
                 "next": next_position,
                 "next_url": _next_url(request, after=next_position),
                 "results": serializers.PublicEventSerializer(items, many=True, context={"request": request}).data,
+            },
+        )
+
+
+class LogHead(PublicApiView):
+    @extend_schema(
+        operation_id="events_head",
+        summary="The latest sealed position of the log and its seal",
+        description=(
+            "Every event in the log — public or not — is sealed in position order: its seal is a SHA-256 over the "
+            "previous seal and the event. The head vouches for the whole log up to its position. Keep the heads "
+            "you see; `python manage.py verify_log --kept POSITION:SEAL` later shows whether history was changed."
+        ),
+        responses={200: serializers.LogHeadSerializer, 304: docs.NOT_MODIFIED, **docs.COMMON_ERRORS},
+    )
+    def get(self, request):
+        head = sealing.head()
+        position, seal = (head.position, head.seal) if head else (0, None)
+        latest = store.last_position()
+        return self.respond(
+            request,
+            etag_for(request, position, seal, latest),
+            head.sealed_at if head else None,
+            lambda: {
+                "position": position,
+                "seal": seal,
+                "sealed_at": head.sealed_at.isoformat().replace("+00:00", "Z") if head else None,
+                "latest_position": latest,
             },
         )
 

@@ -12,8 +12,8 @@ from datetime import datetime
 from difflib import SequenceMatcher
 from typing import Any
 
-from chronicle.domain.content import country_name
-from chronicle.domain.vocabulary import KINDS, STAGES, TOPICS
+from chronicle.domain.content import amount_phrase, country_name
+from chronicle.domain.vocabulary import DATE_BASES, KINDS, STAGES, TOPICS
 from chronicle.eventstore.store import RecordedEvent
 
 FIELD_LABELS = {
@@ -22,15 +22,17 @@ FIELD_LABELS = {
     "kind": "Kind",
     "stage": "Stage",
     "date": "Date",
+    "date_basis": "Date basis",
     "countries": "Countries",
     "topics": "Topics",
     "actors": "Actors",
     "amounts": "Amounts",
     "places": "Places",
     "sources": "Sources",
+    "related": "Related",
 }
 TEXT_FIELDS = ("title", "summary", "date")
-LIST_FIELDS = ("countries", "topics", "actors", "amounts", "places", "sources")
+LIST_FIELDS = ("countries", "topics", "actors", "amounts", "places", "sources", "related")
 
 EVENT_LABELS = {
     "development.drafted": "Drafted",
@@ -101,6 +103,10 @@ def _tokens(name: str, value: Any) -> list[str]:
         return [KINDS[value].label] if value in KINDS else [value] if value else []
     if name == "stage":
         return [STAGES[value].label] if value in STAGES else [value] if value else []
+    if name == "date_basis":
+        return [DATE_BASES[value].label] if value in DATE_BASES else [value] if value else []
+    if name == "related":
+        return list(value or [])
     if name == "topics":
         return [TOPICS[slug].label if slug in TOPICS else slug for slug in value or []]
     if name == "countries":
@@ -113,8 +119,8 @@ def describe_item(name: str, item: dict[str, Any]) -> str:
     if name == "actors":
         return f"{item.get('name', '')} — {item.get('role', '')}"
     if name == "amounts":
-        measure = " ".join(filter(None, [str(item.get("value", "")), item.get("currency", ""), item.get("unit", "")]))
-        return f"{measure} — {item.get('measures', '')}"
+        period = f" ({item['period']})" if item.get("period") else ""
+        return f"{amount_phrase(item)} — {item.get('measures', '')}{period}"
     if name == "places":
         where = f"{item.get('name', '')}, {country_name(item.get('country', ''))}"
         if item.get("lat") is not None:

@@ -18,7 +18,7 @@ from django.forms import formset_factory
 from django.utils import timezone
 
 from chronicle.domain.content import country_name
-from chronicle.domain.vocabulary import KINDS, STAGES, TOPICS
+from chronicle.domain.vocabulary import AMOUNT_QUALIFIERS, DATE_BASES, KINDS, STAGES, TOPICS
 
 from .diffs import FIELD_LABELS
 
@@ -27,10 +27,6 @@ COUNTRY_CHOICES = sorted(
     key=lambda choice: choice[1],
 )
 BLANK = [("", "---------")]
-
-
-def _text(label: str, **attrs: Any) -> forms.CharField:
-    return forms.CharField(label=label, required=False, widget=widgets.AdminTextInputWidget(attrs=attrs))
 
 
 def _short(label: str, size: int, **attrs: Any) -> forms.CharField:
@@ -50,7 +46,9 @@ class DevelopmentForm(forms.Form):
         help_text="Its public page will be /developments/<slug>/. Lower-case letters, digits and "
         "hyphens; leave empty to derive it from the title. It cannot be changed later.",
     )
-    title = _text("Title")
+    title = forms.CharField(
+        label="Title", required=False, widget=widgets.AdminTextInputWidget(attrs={"class": "vTextField wide"})
+    )
     summary = forms.CharField(label="Summary", required=False, widget=widgets.AdminTextareaWidget(attrs={"rows": 5}))
     kind = forms.ChoiceField(
         label="Kind", required=False, choices=BLANK + [(term.slug, term.label) for term in KINDS.values()]
@@ -65,6 +63,12 @@ class DevelopmentForm(forms.Form):
         help_text="As the source gives it (EDTF): 2005, 2010-03, 1992-01-20, a span 2021-06-01/2021-06-04, "
         "approximate 2021~, uncertain 2021?",
     )
+    date_basis = forms.ChoiceField(
+        label="Date basis",
+        required=False,
+        choices=BLANK + [(term.slug, term.label) for term in DATE_BASES.values()],
+        help_text="How the date is known. An open-ended date (../2015-06-18: by then) is bounded.",
+    )
     countries = forms.MultipleChoiceField(
         label="Countries",
         required=False,
@@ -77,43 +81,82 @@ class DevelopmentForm(forms.Form):
         choices=[(term.slug, term.label) for term in TOPICS.values()],
         widget=forms.CheckboxSelectMultiple,
     )
+    related = forms.CharField(
+        label="Related",
+        required=False,
+        widget=widgets.AdminTextInputWidget(attrs={"placeholder": "slugs, separated by spaces"}),
+        help_text="Slugs of other developments this one belongs with, e.g. the treaty a test followed; "
+        "each page links to the other.",
+    )
+
+    def clean_related(self) -> list[str]:
+        return self.cleaned_data["related"].replace(",", " ").split()
 
 
-class SourceForm(forms.Form):
+class LabelledRow(forms.Form):
+    """An inline row shows its labels once, in the table head; each input names itself too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("aria-label", str(field.label))
+
+
+class SourceForm(LabelledRow):
     title = _short("Title", 28)
     publisher = _short("Publisher", 16)
     author = _short("Author", 14)
-    url = _short("URL", 28, placeholder="https://…")
+    url = _short("URL", 28, placeholder="e.g. https://…")
     published = _short("Published", 10, placeholder="YYYY-MM-DD")
     accessed = _short("Accessed", 10, placeholder="YYYY-MM-DD")
-    locator = _short("Locator", 8, placeholder="p. 3")
+    locator = _short("Locator", 8, placeholder="e.g. p. 3")
     quote = forms.CharField(label="Quote", required=False, widget=forms.Textarea(attrs={"rows": 1, "cols": 24}))
 
 
-class ActorForm(forms.Form):
+class ActorForm(LabelledRow):
     name = _short("Name", 36)
     role = _short("Role", 28, placeholder="e.g. operator, supplier")
 
 
-class AmountForm(forms.Form):
-    value = _short("Value", 14, placeholder="1500000")
-    currency = _short("Currency", 5, placeholder="USD")
-    unit = _short("Unit", 8, placeholder="Gbit/s")
-    measures = _short("What it measures", 36, placeholder="e.g. loan, peak download speed")
+class AmountForm(LabelledRow):
+    qualifier = forms.ChoiceField(
+        label="Qualifier",
+        required=False,
+        initial="exact",
+        choices=[(term.slug, term.label) for term in AMOUNT_QUALIFIERS.values()],
+    )
+    value = _short("Value", 14, placeholder="e.g. 1500000")
+    currency = _short("Currency", 5, placeholder="e.g. USD")
+    unit = _short("Unit", 8, placeholder="e.g. Gbit/s")
+    measures = _short("What it measures", 30, placeholder="e.g. loan, peak download speed")
+    period = _short("Period", 12, placeholder="e.g. 2021, 2019/2021")
 
 
-class PlaceForm(forms.Form):
+class PlaceForm(LabelledRow):
     name = _short("Name", 28)
     country = forms.ChoiceField(label="Country", required=False, choices=BLANK + COUNTRY_CHOICES)
-    lat = _short("Latitude", 10, placeholder="53.9")
-    lon = _short("Longitude", 10, placeholder="27.5667")
+    lat = _short("Latitude", 10, placeholder="e.g. 53.9")
+    lon = _short("Longitude", 10, placeholder="e.g. 27.5667")
+
+
+class LabelledRows(forms.BaseFormSet):
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].widget.attrs["aria-label"] = "Delete this row"
 
 
 # The inline parts of a development, in the order the form shows them.
 PARTS = {
     "sources": (SourceForm, "Sources", "source", "Publishing needs at least one source with a publisher or author."),
     "actors": (ActorForm, "Actors", "actor", "Organisations or people and their role."),
-    "amounts": (AmountForm, "Amounts", "amount", "A value with a currency (ISO 4217) or a unit."),
+    "amounts": (
+        AmountForm,
+        "Amounts",
+        "amount",
+        "A value with a currency (ISO 4217) or a unit; the qualifier says whether the source gives it exactly, "
+        "as more or less than it, or as approximate; the period (EDTF) is the time it covers, if any.",
+    ),
     "places": (PlaceForm, "Places", "place", "Optionally with a WGS84 point."),
 }
 _NESTED = re.compile(r"^(?P<part>\w+)\[(?P<index>\d+)\](?:\.(?P<field>\w+))?$")
@@ -161,6 +204,7 @@ class DevelopmentEditor:
     ) -> None:
         content = content or {}
         initial = {name: content.get(name, [] if name in ("countries", "topics") else "") for name in FIELD_LABELS}
+        initial["related"] = " ".join(content.get("related", []))
         self.form = DevelopmentForm(data, initial={**initial, "version": version})
         if adding:
             del self.form.fields["version"]
@@ -169,7 +213,7 @@ class DevelopmentEditor:
             self.form.fields["version"].required = True
         self.parts = {}
         for name, (form_class, label, item, help_text) in PARTS.items():
-            formset_class = formset_factory(form_class, extra=1, can_delete=True)
+            formset_class = formset_factory(form_class, formset=LabelledRows, extra=1, can_delete=True)
             rows = [{key: _initial(value) for key, value in row.items()} for row in content.get(name, [])]
             formset = formset_class(data, initial=rows, prefix=name)
             self.parts[name] = Part(name, formset, label, item, help_text)
@@ -241,6 +285,8 @@ def post_data(content: dict[str, Any], names) -> dict[str, list[str]]:
                     data[f"{name}-{index}-{key}"] = [str(_initial(value))]
         elif name in ("countries", "topics"):
             data[name] = list(content.get(name, []))
+        elif name == "related":
+            data[name] = [" ".join(content.get(name, []))]
         else:
             data[name] = [content.get(name, "")]
     return data

@@ -4,7 +4,8 @@ The whole file is validated first — against the JSON Schema, then by the domai
 file with any bad record loads nothing. Records are then recorded through the command
 functions by the system actor "chronicle-import": drafted, submitted and published, so the
 event log shows where each came from. A record whose development already says the same is
-skipped; one whose content changed is published as an update. There is no partial mode.
+skipped; one whose content changed is published as a correction when it carries a
+`correction_note`, else as an update. There is no partial mode.
 """
 
 from __future__ import annotations
@@ -14,21 +15,29 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jsonschema
 from django.conf import settings
 from django.db import transaction
 
 from chronicle.domain.content import Content
-from chronicle.domain.errors import InvalidContent
+from chronicle.domain.development import clean_note
+from chronicle.domain.errors import DomainError, InvalidContent
 from chronicle.eventstore import store
 
 from . import commands, projections
+from .models import DevelopmentRecord
 
 SCHEMA_PATH = settings.BASE_DIR / "fixtures" / "chronicle-import.schema.json"
 IMPORT_ACTOR = "chronicle-import"
-RECORD_FIELDS = ("key",)  # everything else in a record is content
+RECORD_FIELDS = ("key", "correction_note")  # everything else in a record is content
+
+
+class ImportRecord(NamedTuple):
+    key: str
+    content: Content
+    correction_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,11 +61,14 @@ class ImportFileInvalid(Exception):
 class ImportSummary:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
+    corrected: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    # Keys whose correction_note was not applied: the record was new or had not changed.
+    notes_not_applied: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
-        return len(self.created) + len(self.updated) + len(self.unchanged)
+        return len(self.created) + len(self.updated) + len(self.corrected) + len(self.unchanged)
 
 
 @cache
@@ -64,7 +76,7 @@ def schema() -> dict[str, Any]:
     return json.loads(Path(SCHEMA_PATH).read_text())
 
 
-def read_import_file(path: Path) -> list[tuple[str, Content]]:
+def read_import_file(path: Path) -> list[ImportRecord]:
     """Parse and validate a whole import file; raise ImportFileInvalid listing every problem."""
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -101,7 +113,7 @@ def read_import_file(path: Path) -> list[tuple[str, Content]]:
         else:
             errors.append(RecordError(-1, "", f"{'.'.join(map(str, path_parts)) or 'file'}: {error.message}"))
 
-    records: list[tuple[str, Content]] = []
+    records: list[ImportRecord] = []
     seen: dict[str, int] = {}
     for index, record in enumerate(document["developments"]):
         if not isinstance(record, dict):
@@ -115,6 +127,12 @@ def read_import_file(path: Path) -> list[tuple[str, Content]]:
             content = Content.from_dict({name: value for name, value in record.items() if name not in RECORD_FIELDS})
         except InvalidContent as error:
             domain_errors = error.errors
+        note = record.get("correction_note")
+        if isinstance(note, str):
+            try:
+                note = clean_note(note, "is empty; leave it out or say what was corrected.")
+            except DomainError as error:
+                domain_errors["correction_note"] = [error.message]
         explained = {name.split("[")[0].split(".")[0] for name in domain_errors}
         for name, messages in record_schema_errors.items():
             if name not in explained:
@@ -126,28 +144,49 @@ def read_import_file(path: Path) -> list[tuple[str, Content]]:
             errors.append(RecordError(index, key, f"the key is already used by record {seen[key]}."))
             continue
         seen[key] = index
-        records.append((key, content))
+        records.append(ImportRecord(key, content, note or ""))
+    errors.extend(_unknown_related(records, seen))
     if errors:
         raise ImportFileInvalid(sorted(errors, key=lambda e: e.index))
     return records
 
 
+def _unknown_related(records: list[ImportRecord], indexes: dict[str, int]) -> list[RecordError]:
+    """A record may relate to another record of the file or to a development already recorded."""
+    named = {slug for record in records for slug in record.content.related}
+    recorded = DevelopmentRecord.objects.filter(slug__in=named - set(indexes)).values_list("slug", flat=True)
+    known = set(indexes) | set(recorded)
+    errors = []
+    for record in records:
+        key = record.key
+        if key in record.content.related:
+            errors.append(RecordError(indexes[key], key, "related: a record cannot be related to itself."))
+        for slug in record.content.related:
+            if slug not in known:
+                message = f"related: “{slug}” is neither a record of this file nor a recorded development."
+                errors.append(RecordError(indexes[key], key, message))
+    return errors
+
+
 def load(
-    records: list[tuple[str, Content]], *, source_name: str, on_record: Callable[[], None] | None = None
+    records: list[ImportRecord], *, source_name: str, on_record: Callable[[], None] | None = None
 ) -> ImportSummary:
     """Record each development through the command functions; idempotent."""
     actor = commands.system_user(IMPORT_ACTOR)
     summary = ImportSummary()
-    for key, content in records:
+    for record in records:
         with transaction.atomic():
-            outcome = _load_one(key, content, actor, source_name)
-        getattr(summary, outcome).append(key)
+            outcome = _load_one(record, actor, source_name)
+        getattr(summary, outcome).append(record.key)
+        if record.correction_note and outcome != "corrected":
+            summary.notes_not_applied.append(record.key)
         if on_record:
             on_record()
     return summary
 
 
-def _load_one(key: str, content: Content, actor, source_name: str) -> str:
+def _load_one(record: ImportRecord, actor, source_name: str) -> str:
+    key, content = record.key, record.content
     development_id = commands.development_id_for(key)
     options = {"actor": actor, "origin": "fixture"}
     history = store.read_stream(development_id)
@@ -163,6 +202,9 @@ def _load_one(key: str, content: Content, actor, source_name: str) -> str:
     commands.submit_development(development_id, **options)
     if state.published is None:
         commands.publish_development(development_id, **options)
+    elif record.correction_note:
+        commands.publish_correction(development_id, record.correction_note, **options)
+        return "corrected"
     else:
         commands.publish_update(development_id, f"Updated from the import file {source_name}.", **options)
     return "updated"

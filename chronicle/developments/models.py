@@ -82,6 +82,9 @@ class PublicDevelopment(models.Model):
     first_published_at = models.DateTimeField()
     updated_at = models.DateTimeField(help_text="When its latest public event was recorded.")
     last_public_position = models.BigIntegerField(help_text="Position of its latest public event.")
+    search_text = models.TextField(
+        default="", editable=False, help_text="Title and summary folded for `q` (chronicle.domain.search)."
+    )
 
     class Meta:
         verbose_name = "public development"
@@ -132,6 +135,20 @@ class PublicActor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.role})"
+
+
+class PublicRelation(models.Model):
+    """A published development names another as related; kept so the other's page can link back."""
+
+    development = models.ForeignKey(PublicDevelopment, on_delete=models.CASCADE, related_name="relation_rows")
+    slug = models.CharField(max_length=120)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["development", "slug"], name="public_relation_unique")]
+        indexes = [models.Index(fields=["slug", "development"], name="public_relation_slug")]
+
+    def __str__(self) -> str:
+        return self.slug
 
 
 class RevisionKind(models.TextChoices):

@@ -19,7 +19,7 @@ from django.db import connection, models, transaction
 from psycopg.types.json import Jsonb
 
 from chronicle.domain import development as domain
-from chronicle.domain import edtf
+from chronicle.domain import edtf, search
 from chronicle.domain.content import content_from_stored
 from chronicle.domain.events import (
     CorrectionPublished,
@@ -38,6 +38,7 @@ from .models import (
     PublicActor,
     PublicCountry,
     PublicDevelopment,
+    PublicRelation,
     PublicRevision,
     PublicStatus,
     PublicTopic,
@@ -69,6 +70,7 @@ class Projection:
     country_rows: list[dict[str, Any]] = field(default_factory=list)
     topic_rows: list[dict[str, Any]] = field(default_factory=list)
     actor_rows: list[dict[str, Any]] = field(default_factory=list)
+    relation_rows: list[dict[str, Any]] = field(default_factory=list)
     revision_rows: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -90,6 +92,10 @@ class Projection:
     @property
     def actors(self) -> list[PublicActor]:
         return [PublicActor(**row) for row in self.actor_rows]
+
+    @property
+    def relations(self) -> list[PublicRelation]:
+        return [PublicRelation(**row) for row in self.relation_rows]
 
     @property
     def revisions(self) -> list[PublicRevision]:
@@ -280,6 +286,7 @@ def project(events: Sequence[RecordedEvent], start: Start | None = None) -> Proj
         "first_published_at": first_published_at,
         "updated_at": revisions[-1]["recorded_at"],
         "last_public_position": revisions[-1]["position"],
+        "search_text": search.document(public.title, public.summary),
     }
     projection.country_rows = [{"development_id": development_id, "code": code} for code in public.countries]
     projection.topic_rows = [{"development_id": development_id, "slug": slug} for slug in public.topics]
@@ -287,6 +294,7 @@ def project(events: Sequence[RecordedEvent], start: Start | None = None) -> Proj
         {"development_id": development_id, "name": actor.name, "role": actor.role}
         for actor in dict.fromkeys(public.actors)
     ]
+    projection.relation_rows = [{"development_id": development_id, "slug": slug} for slug in public.related]
     return projection
 
 
@@ -304,11 +312,19 @@ def save(projections: Sequence[Projection]) -> None:
     write_rows(PublicDevelopment, [p.public_row for p in public if p.public_row], upsert=True)
     # A first publication has no child rows yet; any later public event replaces them.
     republished = [p.record_row["id"] for p in public if p.revision_rows[0]["kind"] != RevisionKind.PUBLISHED]
-    for model, attribute in ((PublicCountry, "country_rows"), (PublicTopic, "topic_rows"), (PublicActor, "actor_rows")):
+    for model, attribute in CHILD_ROWS:
         if republished:
             delete_rows(model, republished)
         write_rows(model, [row for p in public for row in getattr(p, attribute)])
     write_rows(PublicRevision, [row for p in public for row in p.revision_rows])
+
+
+CHILD_ROWS = (
+    (PublicCountry, "country_rows"),
+    (PublicTopic, "topic_rows"),
+    (PublicActor, "actor_rows"),
+    (PublicRelation, "relation_rows"),
+)
 
 
 def delete_rows(model: type[models.Model], development_ids: Sequence[UUID]) -> None:
@@ -354,9 +370,44 @@ def as_of(development_id: UUID, when: datetime) -> Projection | None:
     return project(events) if events else None
 
 
+def public_after(revision: PublicRevision, *, id, slug: str, first_published_at: datetime) -> PublicDevelopment:
+    """The development as it was public right after `revision`, shaped like the read model,
+    with that revision as its `last_revision`."""
+    content = revision.content
+    span = edtf.parse(content["date"])
+    retracted = revision.kind == RevisionKind.RETRACTED
+    development = PublicDevelopment(
+        id=id,
+        slug=slug,
+        status=PublicStatus.RETRACTED if retracted else PublicStatus.PUBLISHED,
+        title=content["title"],
+        summary=content.get("summary", ""),
+        kind=content["kind"],
+        stage=content.get("stage", ""),
+        date=content["date"],
+        date_earliest=span.earliest,
+        date_latest=span.latest,
+        content=content,
+        retraction_reason=revision.note if retracted else "",
+        first_published_at=first_published_at,
+        updated_at=revision.recorded_at,
+        last_public_position=revision.position,
+    )
+    development.last_revision = revision
+    return development
+
+
 # -- rebuild -----------------------------------------------------------------------------
 
-READ_MODELS = (PublicRevision, PublicActor, PublicTopic, PublicCountry, PublicDevelopment, DevelopmentRecord)
+READ_MODELS = (
+    PublicRevision,
+    PublicRelation,
+    PublicActor,
+    PublicTopic,
+    PublicCountry,
+    PublicDevelopment,
+    DevelopmentRecord,
+)
 
 
 def rebuild(*, batch_size: int = 2000, on_progress=None) -> tuple[int, int]:
@@ -397,6 +448,7 @@ def _insert_batch(batch: list[Projection]) -> None:
         (PublicCountry, [row for p in batch for row in p.country_rows]),
         (PublicTopic, [row for p in batch for row in p.topic_rows]),
         (PublicActor, [row for p in batch for row in p.actor_rows]),
+        (PublicRelation, [row for p in batch for row in p.relation_rows]),
         (PublicRevision, [row for p in batch for row in p.revision_rows]),
     ]
     for model, rows in tables:

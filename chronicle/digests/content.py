@@ -20,6 +20,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from chronicle.developments.models import PublicRevision, RevisionKind
+from chronicle.domain import edtf
 from chronicle.domain.content import country_name
 from chronicle.domain.vocabulary import KINDS, TOPICS
 
@@ -174,7 +175,7 @@ def _new_development(row: tuple, published_position: int) -> NewDevelopment:
         url=development_url(slug),
         title=content["title"],
         summary=content.get("summary", ""),
-        date=content["date"],
+        date=edtf.humanize(content["date"]),
         kind=KINDS[content["kind"]].label if content["kind"] in KINDS else content["kind"],
         countries=tuple(country_name(code) for code in content["countries"]),
         topics=tuple(TOPICS[slug].label if slug in TOPICS else slug for slug in content["topics"]),

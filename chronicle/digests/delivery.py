@@ -46,6 +46,17 @@ def period_for(frequency: str, day: date) -> str:
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def schedule_phrase(frequency: str) -> str:
+    """When `frequency`'s passes run, for people: "every day at 06:00 UTC"."""
+    if frequency == "daily":
+        return f"every day at {settings.DIGEST_DAILY_AT} UTC"
+    day_name, at = settings.DIGEST_WEEKLY_AT.lower().split()
+    return f"every {WEEKDAY_NAMES[WEEKDAYS.index(day_name)]} at {at} UTC"
+
+
 # Beat sends a pass at its time; one not started this long after is taken as lost.
 MISSED_AFTER = timedelta(minutes=10)
 

@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from . import subscriptions, tokens
+from . import delivery, subscriptions, tokens
 from .forms import PreferencesForm, SubscribeForm
 
 
@@ -33,7 +33,11 @@ def confirm(request, token: str):
     return render(
         request,
         "digests/confirm.html",
-        {"subscriber": subscriber, "manage_path": tokens.path(tokens.MANAGE, subscriber)},
+        {
+            "subscriber": subscriber,
+            "manage_path": tokens.path(tokens.MANAGE, subscriber),
+            "next_pass": delivery.schedule_phrase(subscriber.frequency),
+        },
     )
 
 

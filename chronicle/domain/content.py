@@ -31,7 +31,7 @@ import pycountry
 
 from . import edtf
 from .errors import InvalidContent, InvalidDate
-from .vocabulary import KINDS, STAGES, TOPICS
+from .vocabulary import AMOUNT_QUALIFIERS, DATE_BASES, KINDS, STAGES, TOPICS
 
 # Limits in characters (after trimming): title; summary; names, roles, source titles and
 # the like; source URLs and quotes; a unit.
@@ -42,6 +42,8 @@ MAX_LONG_TEXT = 2000
 MAX_UNIT = 40
 MAX_ITEMS = 100
 
+# A development's slug (and an import record's key), which `related` refers to.
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{2,119}$")
 _PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LINE_BREAK = re.compile(r"\r\n?")
@@ -93,6 +95,8 @@ class Amount:
     measures: str
     currency: str = ""
     unit: str = ""
+    qualifier: str = "exact"
+    period: str = ""  # EDTF: the time the amount covers, e.g. 2021 or 2019/2021
 
 
 @dataclass(frozen=True)
@@ -124,10 +128,12 @@ class Content:
     topics: tuple[str, ...]
     summary: str = ""
     stage: str = ""
+    date_basis: str = ""  # a DATE_BASES slug; "" where nobody said
     actors: tuple[Actor, ...] = ()
     amounts: tuple[Amount, ...] = ()
     places: tuple[Place, ...] = ()
     sources: tuple[Source, ...] = field(default=())
+    related: tuple[str, ...] = ()  # slugs of other developments, e.g. the treaty a test followed
 
     @property
     def edtf(self) -> edtf.EdtfDate:
@@ -136,10 +142,14 @@ class Content:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; `from_dict(c.to_dict()) == c`."""
         data = asdict(self)
-        for key in ("countries", "topics"):
+        for key in ("countries", "topics", "related"):
             data[key] = list(data[key])
         for key in ("actors", "amounts", "places", "sources"):
             data[key] = [_without_empty(item) for item in data[key]]
+        # Facts added later are left out when empty, so content that never had them is stored as before.
+        for key in ("date_basis", "related"):
+            if not data[key]:
+                del data[key]
         return data
 
     @classmethod
@@ -171,12 +181,14 @@ class _ContentReader:
         kind = self.choice("kind", KINDS, required=True)
         stage = self.choice("stage", STAGES)
         date = self.date()
+        date_basis = self.date_basis(date)
         countries = self.codes("countries", is_country, "is not an ISO 3166-1 alpha-2 country code")
         topics = self.slugs("topics")
         actors = tuple(self.items("actors", self.actor))
         amounts = tuple(self.items("amounts", self.amount))
         places = tuple(self.items("places", self.place))
         sources = tuple(self.items("sources", self.source))
+        related = self.related()
         if self.errors:
             raise InvalidContent(self.errors)
         return Content(
@@ -185,12 +197,14 @@ class _ContentReader:
             kind=kind,
             stage=stage,
             date=date,
+            date_basis=date_basis,
             countries=countries,
             topics=topics,
             actors=actors,
             amounts=amounts,
             places=places,
             sources=sources,
+            related=related,
         )
 
     # -- scalar fields -------------------------------------------------------------------
@@ -230,6 +244,32 @@ class _ContentReader:
         except InvalidDate as error:
             self.error("date", error.message)
             return ""
+
+    def date_basis(self, date: str) -> str:
+        basis = self.choice("date_basis", DATE_BASES)
+        if basis and date and basis in DATE_BASES:
+            open_ended = edtf.parse(date).is_open_ended
+            if open_ended and basis != "bounded":
+                self.error("date_basis", f"“{date}” is open-ended, so its basis is “bounded”.")
+            elif basis == "bounded" and not open_ended:
+                self.error("date_basis", "“bounded” needs an open-ended date: ../DATE (by then), DATE/.. (from then).")
+        return basis
+
+    def related(self) -> tuple[str, ...]:
+        values = self.data.get("related") or []
+        if isinstance(values, str) or not isinstance(values, (list, tuple)):
+            self.error("related", "must be a list of slugs.")
+            return ()
+        if len(values) > MAX_ITEMS:
+            self.error("related", f"has {len(values)} entries; the limit is {MAX_ITEMS}.")
+            return ()
+        result: list[str] = []
+        for value in values:
+            if not isinstance(value, str) or not SLUG.match(value):
+                self.error("related", f"“{value}” is not a slug (lower-case letters, digits and hyphens).")
+            elif value not in result:
+                result.append(value)
+        return tuple(result)
 
     def codes(self, name: str, check: Any, problem: str) -> tuple[str, ...]:
         values = self.data.get(name) or []
@@ -310,7 +350,26 @@ class _ContentReader:
         elif currency and not is_currency(currency):
             self.error(f"{label}.currency", f"“{currency}” is not an ISO 4217 currency code.")
         measures = self.text("measures", MAX_SHORT_TEXT, required=True, source=value, label=f"{label}.measures")
-        return Amount(value=number, currency=currency, unit=unit, measures=measures)
+        qualifier = value.get("qualifier") or "exact"
+        if qualifier not in AMOUNT_QUALIFIERS:
+            self.error(
+                f"{label}.qualifier",
+                f"“{qualifier}” is not one of: {', '.join(AMOUNT_QUALIFIERS)} (leave it out for an exact value).",
+            )
+        period = self.period(value.get("period"), f"{label}.period")
+        return Amount(value=number, currency=currency, unit=unit, measures=measures, qualifier=qualifier, period=period)
+
+    def period(self, value: Any, label: str) -> str:
+        if value in (None, ""):
+            return ""
+        if not isinstance(value, str):
+            self.error(label, "must be text: an EDTF date or interval such as 2021 or 2019/2021.")
+            return ""
+        try:
+            return edtf.parse(value).text
+        except InvalidDate as error:
+            self.error(label, error.message)
+            return ""
 
     def place(self, value: dict[str, Any], label: str) -> Place:
         name = self.text("name", MAX_SHORT_TEXT, required=True, source=value, label=f"{label}.name")
@@ -371,13 +430,30 @@ def content_from_stored(data: dict[str, Any]) -> Content:
         kind=data["kind"],
         stage=data.get("stage", ""),
         date=data["date"],
+        date_basis=data.get("date_basis", ""),
         countries=tuple(data["countries"]),
         topics=tuple(data["topics"]),
         actors=tuple(Actor(**item) for item in data.get("actors", [])),
         amounts=tuple(Amount(**item) for item in data.get("amounts", [])),
         places=tuple(Place(**item) for item in data.get("places", [])),
         sources=tuple(Source(**item) for item in data.get("sources", [])),
+        related=tuple(data.get("related", [])),
     )
+
+
+def amount_phrase(item: dict[str, Any]) -> str:
+    """An amount's value as a reader says it: "about 200000000 USD", "1.235 Gbit/s"."""
+    qualifier = item.get("qualifier") or "exact"
+    word = "" if qualifier == "exact" else AMOUNT_QUALIFIERS[qualifier].label
+    return " ".join(filter(None, [word, str(item.get("value", "")), item.get("currency") or item.get("unit") or ""]))
+
+
+def date_basis_phrase(date: str, basis: str) -> str:
+    """How the date is known, in a sentence for a reader; "" when nobody said."""
+    if basis == "bounded":
+        side = "by" if date.partition("/")[0] in ("", "..") else "from"
+        return f"The source says only that it happened {side} this date."
+    return DATE_BASES[basis].description if basis in DATE_BASES else ""
 
 
 def changed_fields(before: Content | None, after: Content) -> list[str]:

@@ -148,7 +148,7 @@ def submit(state: Development, *, actor: str) -> list[Event]:
 
 def request_changes(state: Development, comment: str, *, actor: str) -> list[Event]:
     _require(state, "request changes to", Workflow.IN_REVIEW)
-    return [ChangesRequested(actor=actor, comment=_note(comment, "Say what should change."))]
+    return [ChangesRequested(actor=actor, comment=clean_note(comment, "Say what should change."))]
 
 
 def schedule_publication(
@@ -177,14 +177,14 @@ def publish(state: Development, *, actor: str, four_eyes: bool = True) -> list[E
 
 def publish_correction(state: Development, note: str, *, actor: str, four_eyes: bool = True) -> list[Event]:
     _require_revision_in_review(state, "a correction")
-    note = _note(note, "A correction needs a public note saying what was corrected.")
+    note = clean_note(note, "A correction needs a public note saying what was corrected.")
     _check_publishable(state, actor, four_eyes)
     return [CorrectionPublished(actor=actor, note=note)]
 
 
 def publish_update(state: Development, note: str, *, actor: str, four_eyes: bool = True) -> list[Event]:
     _require_revision_in_review(state, "an update")
-    note = _note(note, "An update needs a public note saying what is new.")
+    note = clean_note(note, "An update needs a public note saying what is new.")
     _check_publishable(state, actor, four_eyes)
     return [UpdatePublished(actor=actor, note=note)]
 
@@ -194,7 +194,7 @@ def retract(state: Development, reason: str, *, actor: str) -> list[Event]:
         raise TransitionNotAllowed("This development is already retracted.")
     if state.published is None:
         raise TransitionNotAllowed("Only a published development can be retracted.")
-    return [Retracted(actor=actor, reason=_note(reason, "A retraction needs a reason."))]
+    return [Retracted(actor=actor, reason=clean_note(reason, "A retraction needs a reason."))]
 
 
 # -- invariants --------------------------------------------------------------------------
@@ -228,7 +228,8 @@ def _check_publishable(state: Development, actor: str, four_eyes: bool) -> None:
         raise FourEyesViolation("You wrote part of this revision, so another editor must publish it (four-eyes rule).")
 
 
-def _note(text: str, message: str) -> str:
+def clean_note(text: str, message: str) -> str:
+    """A workflow note as recorded: plain text, trimmed, not empty (`message` says why if it is)."""
     text, problem = clean_text(text or "")
     if problem:
         raise InvalidContent({"note": [problem]})

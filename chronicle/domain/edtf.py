@@ -36,6 +36,12 @@ class EdtfDate:
     def is_interval(self) -> bool:
         return "/" in self.text
 
+    @property
+    def is_open_ended(self) -> bool:
+        """Bounded on one side only: ../2015-06-18 (by then), 2015/.. (from then on)."""
+        start, _, end = self.text.partition("/")
+        return self.is_interval and (start in ("", "..") or end in ("", ".."))
+
 
 def parse(text: str) -> EdtfDate:
     """Parse `text`; raise InvalidDate with a curator-readable message if it is not valid."""
@@ -120,3 +126,147 @@ def _parse_single(part: str, whole: str) -> tuple[date, date, bool, bool]:
 
 def _qualifiers(qualifier: str | None) -> tuple[bool, bool]:
     return qualifier in ("~", "%"), qualifier in ("?", "%")
+
+
+@dataclass(frozen=True)
+class Bound:
+    """One end of a date as entered: the days it can mean and how precisely it names them."""
+
+    earliest: date
+    latest: date
+    precision: str  # "year", "month" or "day"
+    approximate: bool = False
+    uncertain: bool = False
+
+
+def bounds(text: str) -> tuple[Bound | None, Bound | None]:
+    """The start and the end of a valid date (a single date is both); None for an open or
+    unknown end. Raises InvalidDate like `parse`."""
+    parse(text)
+    if "/" not in text:
+        bound = _bound(text, text)
+        return bound, bound
+    start_text, _, end_text = text.partition("/")
+    start = None if start_text in ("", "..") else _bound(start_text, text)
+    end = None if end_text in ("", "..") else _bound(end_text, text)
+    return start, end
+
+
+def _bound(part: str, whole: str) -> Bound:
+    earliest, latest, approximate, uncertain = _parse_single(part, whole)
+    match = _DATE.match(part)
+    assert match is not None  # _parse_single accepted it
+    month, day = match.group("month", "day")
+    precision = "day" if day not in (None, "XX") else "month" if month not in (None, "XX") else "year"
+    return Bound(earliest, latest, precision, approximate, uncertain)
+
+
+# -- writing a date for people --------------------------------------------------------------
+
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_QUALIFIER_WORDS = {"~": "approximate", "?": "uncertain", "%": "approximate and uncertain"}
+
+
+@dataclass(frozen=True)
+class _Part:
+    year: str
+    month: int | None
+    day: int | None
+    qualifier: str
+
+    def words(self, *, with_year: bool = True, with_month: bool = True) -> str:
+        if "X" in self.year:
+            if self.year.count("X") == 1:
+                return f"{self.year.replace('X', '0')}s"
+            return f"{self.year.replace('X', '0')}–{self.year.replace('X', '9')}"
+        year = str(int(self.year))
+        words = []
+        if self.day is not None:
+            words.append(str(self.day))
+        if self.month is not None and with_month:
+            words.append(MONTHS[self.month - 1])
+        if with_year:
+            words.append(year)
+        return " ".join(words)
+
+
+def _split(part: str) -> _Part:
+    match = _DATE.match(part)
+    if match is None:
+        raise InvalidDate(part)
+    year, month, day, qualifier = match.group("year", "month", "day", "qualifier")
+    return _Part(
+        year,
+        int(month) if month not in (None, "XX") else None,
+        int(day) if day not in (None, "XX") and month != "XX" else None,
+        qualifier or "",
+    )
+
+
+def _with_qualifier(words: str, qualifier: str) -> str:
+    return f"{words} ({_QUALIFIER_WORDS[qualifier]})" if qualifier else words
+
+
+def _range(start: _Part, end: _Part) -> str:
+    """An exact interval, written as short as it stays clear: 1-4 June 2021 (with an en dash)."""
+    if "X" in start.year or "X" in end.year:
+        return f"{start.words()} – {end.words()}"
+    same_year = start.year == end.year
+    same_precision = (start.month is None) == (end.month is None) and (start.day is None) == (end.day is None)
+    if same_year and same_precision and start.month is not None:
+        if start.month == end.month and start.day is not None:
+            return f"{start.day}–{end.words()}"
+        if start.day is None:
+            return f"{MONTHS[start.month - 1]}–{end.words()}"
+        return f"{start.words(with_year=False)} – {end.words()}"
+    if start.month is None and end.month is None:
+        return f"{start.words()}–{end.words()}"
+    return f"{start.words()} – {end.words()}"
+
+
+def humanize(text: str) -> str:
+    """The date as a reader would write it, in English: "20 January 1992",
+    "June 2021 (approximate)", "1-4 June 2021" (en dash), "between 2016 and 2021, uncertain",
+    "before 18 June 2015", "2010s". Text that is not a valid date is returned unchanged."""
+    if not is_valid(text):
+        return text
+    if "/" not in text:
+        part = _split(text)
+        return _with_qualifier(part.words(), part.qualifier)
+    start_text, _, end_text = text.partition("/")
+    if start_text in ("", ".."):
+        end = _split(end_text)
+        words = f"before {end.words()}" if start_text == ".." else f"until {end.words()} (start unknown)"
+        return _with_qualifier(words, end.qualifier)
+    if end_text in ("", ".."):
+        start = _split(start_text)
+        words = f"after {start.words()}" if end_text == ".." else f"from {start.words()} (end unknown)"
+        return _with_qualifier(words, start.qualifier)
+    start, end = _split(start_text), _split(end_text)
+    if not start.qualifier and not end.qualifier:
+        return _range(start, end)
+    if start.qualifier == end.qualifier:
+        return f"between {start.words()} and {end.words()}, {_QUALIFIER_WORDS[start.qualifier]}"
+    first, last = _with_qualifier(start.words(), start.qualifier), _with_qualifier(end.words(), end.qualifier)
+    return f"between {first} and {last}"
+
+
+def html_datetime(text: str) -> str | None:
+    """The date in the form HTML's <time datetime> accepts (a year, month or day), or None
+    when it has no such form (intervals, unspecified digits)."""
+    if "/" in text or "X" in text or not is_valid(text):
+        return None
+    return text.rstrip("~?%")

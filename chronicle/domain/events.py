@@ -2,7 +2,7 @@
 
 Each is a frozen record of something that happened. `actor` is the id of who did it
 (stored with the event's metadata). Event type names and their data are a stored format:
-change one only with a new schema version and an upcaster.
+change one only with a new schema version and an upcaster (`upcasting.py`).
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from .content import Content, content_from_stored
-
-SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True)

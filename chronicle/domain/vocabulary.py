@@ -1,4 +1,4 @@
-"""Controlled vocabularies: kinds of development, stages and topics.
+"""Controlled vocabularies: kinds of development, stages, topics, the basis of a date and amount qualifiers.
 
 Reference data with labels and descriptions. Slugs are part of the public contract
 (API filters, feed URLs), so a slug is never renamed; add a new one instead.
@@ -35,7 +35,17 @@ KINDS: dict[str, Term] = {
         Term("event", "Event", "A forum, exhibition or conference."),
         Term("programme", "Programme", "A state programme, strategy or initiative with a plan of action."),
         Term("pilot-project", "Pilot project", "A pilot project or trial of a technology other than a network test."),
-        Term("indicator", "Indicator", "Published figures for a period: trade, investment or performance statistics."),
+        Term(
+            "indicator",
+            "Figures",
+            "Figures measured over a period (trade volumes, investment, shares, residents' indicators): "
+            "an observation, not a development.",
+        ),
+        Term(
+            "context",
+            "Context",
+            "Not cooperation itself but an event the sources give to explain it, e.g. sanctions.",
+        ),
     ]
 }
 
@@ -79,5 +89,39 @@ TOPICS: dict[str, Term] = {
         Term("transport", "Transport and logistics", "Transport corridors, railways, flights and logistics."),
         Term("science", "Science and research", "Scientific cooperation, research centres and joint laboratories."),
         Term("software", "Software", "Software development, operating systems and IT products."),
+    ]
+}
+
+# Kinds that are not cooperation developments themselves; the timeline lists figures under
+# their own filter and marks context as such.
+FIGURES = "indicator"
+CONTEXT = "context"
+
+# How the date of a development is known. An open-ended date (../2015-06-18) is always bounded.
+DATE_BASES: dict[str, Term] = {
+    term.slug: term
+    for term in [
+        Term("given", "Given by the source", "The source gives this date."),
+        Term(
+            "inferred",
+            "Inferred from the source's date",
+            "Worked out from the source's own date: the source says “last month”, “last year” or “today”.",
+        ),
+        Term(
+            "bounded",
+            "Bounded by the source",
+            "The source says only that it happened by (../DATE) or from (DATE/..) a date.",
+        ),
+    ]
+}
+
+# How an amount's value relates to the quantity the source states ("more than 500 jobs").
+AMOUNT_QUALIFIERS: dict[str, Term] = {
+    term.slug: term
+    for term in [
+        Term("exact", "exact", "The source gives this value."),
+        Term("more-than", "more than", "The source says more than this value."),
+        Term("less-than", "less than", "The source says less than this value."),
+        Term("about", "about", "The source gives this value as approximate."),
     ]
 }

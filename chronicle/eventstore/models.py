@@ -23,3 +23,18 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.position} {self.type} v{self.version}"
+
+
+class Seal(models.Model):
+    """The tamper-evident seal of the event at `position` (see `sealing`). Not a foreign key:
+    a seal must outlive an event removed behind the triggers, so that it shows."""
+
+    position = models.BigIntegerField(primary_key=True)
+    seal = models.CharField(max_length=64, help_text="SHA-256 (hex) over the previous seal and this event.")
+    sealed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"#{self.position} {self.seal}"

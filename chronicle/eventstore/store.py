@@ -34,25 +34,23 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from chronicle.domain.errors import VersionConflict
+from chronicle.domain.upcasting import SCHEMA_VERSION, upcast
 
+from . import sealing
 from .models import Event
+from .visibility import VISIBLE, visible
 
 # Arbitrary constants naming advisory locks ("CHRN", "CHRI"): positions are taken under
 # APPEND_LOCK; IN_FLIGHT is held shared by every append until its commit.
 APPEND_LOCK_KEY = 0x4348524E
 IN_FLIGHT_LOCK_KEY = 0x43485249
 
-VISIBLE = (
-    "(eventstore_event.transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
-    " OR eventstore_event.transaction_id = pg_current_xact_id_if_assigned())"
-)
-
 
 @dataclass(frozen=True)
 class NewEvent:
     type: str
     data: dict[str, Any]
-    schema_version: int = 1
+    schema_version: int = SCHEMA_VERSION
     event_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
@@ -68,6 +66,9 @@ class StreamAppend:
 
 @dataclass(frozen=True)
 class RecordedEvent:
+    """An event as the current code reads it: its data upcast to the current schema version
+    (the row in the log keeps the shape it was written in)."""
+
     position: int
     event_id: uuid.UUID
     stream_id: uuid.UUID
@@ -80,16 +81,41 @@ class RecordedEvent:
 
     @classmethod
     def from_row(cls, row: Event) -> RecordedEvent:
+        return cls.from_stored(
+            row.position,
+            row.event_id,
+            row.stream_id,
+            row.version,
+            row.type,
+            row.schema_version,
+            row.data,
+            row.metadata,
+            row.recorded_at,
+        )
+
+    @classmethod
+    def from_stored(
+        cls,
+        position: int,
+        event_id: uuid.UUID,
+        stream_id: uuid.UUID,
+        version: int,
+        type: str,
+        schema_version: int,
+        data: dict[str, Any],
+        metadata: dict[str, Any],
+        recorded_at: datetime,
+    ) -> RecordedEvent:
         return cls(
-            position=row.position,
-            event_id=row.event_id,
-            stream_id=row.stream_id,
-            version=row.version,
-            type=row.type,
-            schema_version=row.schema_version,
-            data=row.data,
-            metadata=row.metadata,
-            recorded_at=row.recorded_at,
+            position=position,
+            event_id=event_id,
+            stream_id=stream_id,
+            version=version,
+            type=type,
+            schema_version=SCHEMA_VERSION,
+            data=upcast(type, schema_version, data),
+            metadata=metadata,
+            recorded_at=recorded_at,
         )
 
 
@@ -115,9 +141,10 @@ def append_streams(appends: Sequence[StreamAppend]) -> list[RecordedEvent]:
     if not appends:
         return []
     with transaction.atomic(savepoint=False):
-        if connection.vendor == "postgresql":
-            return _append_postgresql(appends)
-        return _append_orm(appends)
+        recorded = _append_postgresql(appends) if connection.vendor == "postgresql" else _append_orm(appends)
+    # Sealing follows the log after commit; the append never waits for it.
+    transaction.on_commit(sealing.request_sealing)
+    return recorded
 
 
 def _conflict(item: StreamAppend) -> VersionConflict:
@@ -238,11 +265,6 @@ def hold_appends() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IN_FLIGHT_LOCK_KEY])
 
 
-def _visible(rows):
-    """Only events no reader of `position > cursor` can skip (see the module docstring)."""
-    return rows.extra(where=[VISIBLE]) if connection.vendor == "postgresql" else rows  # noqa: S610 (constant SQL)
-
-
 def current_version(stream_id: uuid.UUID) -> int:
     last = Event.objects.filter(stream_id=stream_id).order_by("-version").values_list("version", flat=True).first()
     return last or 0
@@ -253,15 +275,15 @@ def read_stream(stream_id: uuid.UUID, *, recorded_until: datetime | None = None)
     rows = Event.objects.filter(stream_id=stream_id)
     if recorded_until is not None:
         rows = rows.filter(recorded_at__lte=recorded_until)
-    return [RecordedEvent(*row) for row in rows.order_by("version").values_list(*_COLUMNS)]
+    return [RecordedEvent.from_stored(*row) for row in rows.order_by("version").values_list(*_COLUMNS)]
 
 
 def read_after(position: int, *, limit: int = 1000, types: Iterable[str] | None = None) -> list[RecordedEvent]:
     """Up to `limit` events with a position above `position`, in position order. Never skips."""
-    rows = _visible(Event.objects.filter(position__gt=position))
+    rows = visible(Event.objects.filter(position__gt=position))
     if types is not None:
         rows = rows.filter(type__in=list(types))
-    return [RecordedEvent(*row) for row in rows.order_by("position").values_list(*_COLUMNS)[:limit]]
+    return [RecordedEvent.from_stored(*row) for row in rows.order_by("position").values_list(*_COLUMNS)[:limit]]
 
 
 def iter_all(*, batch_size: int = 5000) -> Iterator[RecordedEvent]:
@@ -274,7 +296,7 @@ def iter_all(*, batch_size: int = 5000) -> Iterator[RecordedEvent]:
 
 def last_position() -> int:
     """The highest position a reader can see with nothing below it still to come."""
-    return _visible(Event.objects.order_by("-position")).values_list("position", flat=True).first() or 0
+    return visible(Event.objects.order_by("-position")).values_list("position", flat=True).first() or 0
 
 
 def visible_position() -> RawSQL:
@@ -317,7 +339,7 @@ def iter_streams(*, up_to_position: int, chunk_size: int = 5000) -> Iterator[lis
     )
     stream: list[RecordedEvent] = []
     for row in rows:
-        event = RecordedEvent(*row)
+        event = RecordedEvent.from_stored(*row)
         if stream and event.stream_id != stream[0].stream_id:
             yield stream
             stream = []

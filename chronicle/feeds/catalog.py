@@ -12,9 +12,15 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
-from chronicle.developments.models import PublicCountry, PublicDevelopment, PublicRevision, RevisionKind
+from chronicle.developments.models import (
+    PublicCountry,
+    PublicDevelopment,
+    PublicRevision,
+    PublicTopic,
+    RevisionKind,
+)
 from chronicle.domain.content import country_name, is_country
 from chronicle.domain.vocabulary import TOPICS
 from chronicle.eventstore import store
@@ -91,6 +97,19 @@ class Feed:
         if self.topic:
             developments = developments.filter(topic_rows__slug=self.topic)
         return developments
+
+    def revisions(self) -> QuerySet[PublicRevision]:
+        """Every public revision of the developments in this feed (by what they say now)."""
+        revisions = PublicRevision.objects.all()
+        if self.country:
+            revisions = revisions.filter(
+                Exists(PublicCountry.objects.filter(development=OuterRef("development"), code=self.country))
+            )
+        if self.topic:
+            revisions = revisions.filter(
+                Exists(PublicTopic.objects.filter(development=OuterRef("development"), slug=self.topic))
+            )
+        return revisions
 
 
 def every_feed() -> list[Feed]:

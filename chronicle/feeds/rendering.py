@@ -12,14 +12,17 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from operator import attrgetter
+from uuid import UUID, uuid5
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
+from feedgen.util import xml_elem
 
 from chronicle.developments.models import PublicDevelopment, PublicRevision, PublicStatus, RevisionKind
 from chronicle.domain.content import country_name
+from chronicle.domain.notices import notice_title, notice_word
 from chronicle.domain.vocabulary import KINDS, STAGES, TOPICS
 
 from .catalog import Feed
@@ -32,7 +35,8 @@ AUTHOR = "Chronicle"
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 _MEDIA_TYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml", "json": "application/feed+json"}
-_NOTE_LABELS = {RevisionKind.CORRECTED: "Correction", RevisionKind.UPDATED: "Update"}
+# RFC 6721: an Atom feed names the entries it withdrew.
+TOMBSTONES_NAMESPACE = "http://purl.org/atompub/tombstones/1.0"
 
 
 def xml_text(text: str) -> str:
@@ -41,52 +45,57 @@ def xml_text(text: str) -> str:
 
 @dataclass
 class Entry:
-    development: PublicDevelopment
-    revisions: list[PublicRevision]  # oldest first
+    """One public revision of a development: its first publication, a correction, an
+    update or its retraction, each a notice of its own that never changes once written."""
+
+    development: PublicDevelopment  # as it is now
+    revision: PublicRevision
 
     @property
     def id(self) -> str:
-        return f"urn:uuid:{self.development.id}"
+        return revision_entry_id(self.development.id, self.revision.kind, self.revision.version)
+
+    @property
+    def kind(self) -> str:
+        return self.revision.kind
+
+    @property
+    def content(self) -> dict:
+        """What the development said after this revision (a retraction leaves the last)."""
+        return self.revision.content
 
     @property
     def title(self) -> str:
-        title = self.development.title
-        return xml_text(f"Retracted: {title}" if self.retracted else title)
+        return xml_text(notice_title(self.kind, self.content["title"]))
 
     @property
-    def retracted(self) -> bool:
-        return self.development.status == PublicStatus.RETRACTED
+    def withdrawn(self) -> bool:
+        """An earlier revision of a development since retracted."""
+        return self.development.status == PublicStatus.RETRACTED and self.kind != RevisionKind.RETRACTED
 
     @property
     def url(self) -> str:
-        return f"{settings.SITE_URL}/developments/{self.development.slug}/"
+        page = development_url(self.development.slug)
+        return page if self.kind == RevisionKind.PUBLISHED else f"{page}#revision-{self.revision.version}"
 
     @property
-    def published(self) -> datetime:
-        return self.development.first_published_at.astimezone(UTC)
-
-    @property
-    def updated(self) -> datetime:
-        return self.development.updated_at.astimezone(UTC)
+    def date(self) -> datetime:
+        return self.revision.recorded_at.astimezone(UTC)
 
     @property
     def topics(self) -> list[tuple[str, str]]:
-        return [(slug, TOPICS[slug].label if slug in TOPICS else slug) for slug in self.development.content["topics"]]
+        return [(slug, TOPICS[slug].label if slug in TOPICS else slug) for slug in self.content["topics"]]
 
     @cached_property
     def html(self) -> str:
-        content = self.development.content
-        notes = [
-            {"label": _NOTE_LABELS[r.kind], "date": r.recorded_at.astimezone(UTC).date(), "text": r.note}
-            for r in reversed(self.revisions)
-            if r.kind in _NOTE_LABELS
-        ]
+        content = self.content
         html = render_to_string(
             "feeds/entry.html",
             {
-                "development": self.development,
+                "notice": notice_word(self.kind),
+                "note": self.revision.note,
+                "retraction": self.kind == RevisionKind.RETRACTED,
                 "content": content,
-                "notes": notes,
                 "kind": KINDS[content["kind"]].label if content["kind"] in KINDS else content["kind"],
                 "stage": STAGES[content["stage"]].label if content.get("stage") in STAGES else "",
                 "countries": [country_name(code) for code in content["countries"]],
@@ -95,34 +104,102 @@ class Entry:
         return xml_text(html.strip())
 
 
-def entries(feed: Feed, limit: int | None = None) -> list[Entry]:
-    """The feed's newest entries by their latest public event, retracted ones included.
+def development_url(slug: str) -> str:
+    return f"{settings.SITE_URL}/developments/{slug}/"
 
-    One query per status walks the (status, -updated_at, id) index, so the cost does not
-    grow with the number of developments.
+
+def revision_entry_id(development_id: UUID, kind: str, version: int) -> str:
+    """A first publication keeps the development's own id, as feeds always gave it; every
+    later revision gets a stable id of its own, so readers show it as new."""
+    if kind == RevisionKind.PUBLISHED:
+        return f"urn:uuid:{development_id}"
+    return f"urn:uuid:{uuid5(development_id, f'revision/{version}')}"
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """RFC 6721 `at:deleted-entry`: an entry of a development that was retracted."""
+
+    ref: str
+    when: datetime
+    reason: str
+    url: str
+
+
+def entries(feed: Feed, limit: int | None = None) -> list[Entry]:
+    """The feed's newest public revisions, newest first, retractions included.
+
+    One query walks the revisions backwards by position (their primary key), so the cost
+    does not grow with the length of the chronicle.
     """
     limit = limit or settings.FEEDS_MAX_ENTRIES
-    candidates = []
-    for status in PublicStatus.values:
-        candidates += feed.developments().filter(status=status).order_by("-updated_at", "id")[:limit]
-    candidates.sort(key=attrgetter("id"))
-    candidates.sort(key=attrgetter("updated_at"), reverse=True)
-    newest = candidates[:limit]
-    revisions: dict = {development.id: [] for development in newest}
-    for revision in PublicRevision.objects.filter(development_id__in=list(revisions)).order_by("position"):
-        revisions[revision.development_id].append(revision)
-    return [Entry(development, revisions[development.id]) for development in newest]
+    revisions = feed.revisions().select_related("development").order_by("-position")[:limit]
+    return [Entry(revision.development, revision) for revision in revisions]
+
+
+def tombstones(items: list[Entry]) -> list[Tombstone]:
+    """Every earlier entry of each retracted development among `items`, whether or not it
+    is still in the window, so a reader that kept it learns it was withdrawn."""
+    retractions = {item.development.id: item for item in items if item.kind == RevisionKind.RETRACTED}
+    if not retractions:
+        return []
+    earlier = (
+        PublicRevision.objects.filter(development_id__in=list(retractions))
+        .exclude(kind=RevisionKind.RETRACTED)
+        .order_by("-position")
+        .values_list("development_id", "kind", "version")
+    )
+    return [
+        Tombstone(
+            ref=revision_entry_id(development_id, kind, version),
+            when=retractions[development_id].date,
+            reason=xml_text(retractions[development_id].revision.note),
+            url=development_url(retractions[development_id].development.slug),
+        )
+        for development_id, kind, version in earlier
+    ]
 
 
 def render(feed: Feed) -> dict[str, bytes]:
     """The feed's files: extension → bytes."""
     items = entries(feed)
-    updated = max((entry.updated for entry in items), default=EMPTY_FEED_UPDATED)
+    updated = max((entry.date for entry in items), default=EMPTY_FEED_UPDATED)
+    # Atom says "withdrawn" with tombstones instead of the entries; RSS and JSON Feed
+    # have no such word, so there the retraction's own entry tells.
+    atom = _generator(feed, [item for item in items if not item.withdrawn], updated, "atom")
+    if withdrawn := tombstones(items):
+        atom.register_extension("tombstones", _TombstonesExtension, atom=True, rss=False)
+        atom.tombstones.add(withdrawn)
     return {
-        "atom": _generator(feed, items, updated, "atom").atom_str(pretty=True),
+        "atom": atom.atom_str(pretty=True),
         "rss": _generator(feed, items, updated, "rss").rss_str(pretty=True),
         "json": _json_feed(feed, items),
     }
+
+
+class _TombstonesExtension(BaseExtension):
+    def __init__(self) -> None:
+        self.items: list[Tombstone] = []
+
+    def add(self, items: list[Tombstone]) -> None:
+        self.items += items
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"at": TOMBSTONES_NAMESPACE}
+
+    def extend_atom(self, feed):
+        for tombstone in self.items:
+            deleted = xml_elem(f"{{{TOMBSTONES_NAMESPACE}}}deleted-entry", feed)
+            deleted.set("ref", tombstone.ref)
+            deleted.set("when", tombstone.when.isoformat())
+            comment = xml_elem(f"{{{TOMBSTONES_NAMESPACE}}}comment", deleted)
+            comment.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
+            comment.text = tombstone.reason
+            link = xml_elem("{http://www.w3.org/2005/Atom}link", deleted)
+            link.set("href", tombstone.url)
+            link.set("rel", "alternate")
+            link.set("type", "text/html")
+        return feed
 
 
 def _generator(feed: Feed, items: list[Entry], updated: datetime, extension: str) -> FeedGenerator:
@@ -146,11 +223,17 @@ def _generator(feed: Feed, items: list[Entry], updated: datetime, extension: str
         entry.title(item.title)
         entry.link(href=item.url, rel="alternate", type="text/html")
         entry.content(item.html, type="html")
-        entry.published(item.published)
-        entry.updated(item.updated)
+        entry.published(item.date)
+        entry.updated(item.date)
+        entry.category(term=item.kind, scheme=revision_kind_scheme())
         for slug, label in item.topics:
             entry.category(term=slug, label=xml_text(label), scheme=f"{settings.SITE_URL}/feeds/topics/")
     return generator
+
+
+def revision_kind_scheme() -> str:
+    """Where the revision kinds (published, corrected, updated, retracted) are explained."""
+    return f"{settings.SITE_URL}/api/docs/"
 
 
 def _json_feed(feed: Feed, items: list[Entry]) -> bytes:
@@ -168,9 +251,16 @@ def _json_feed(feed: Feed, items: list[Entry]) -> bytes:
                 "url": item.url,
                 "title": item.title,
                 "content_html": item.html,
-                "date_published": item.published.isoformat(),
-                "date_modified": item.updated.isoformat(),
+                "date_published": item.date.isoformat(),
+                "date_modified": item.date.isoformat(),
                 "tags": [label for _, label in item.topics],
+                "_chronicle": {
+                    "about": revision_kind_scheme(),
+                    "kind": item.kind,
+                    "note": item.revision.note,
+                    "development": str(item.development.id),
+                    "position": item.revision.position,
+                },
             }
             for item in items
         ],

@@ -33,7 +33,12 @@ TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
 if TRUSTED_PROXIES < 0:
     raise ImproperlyConfigured(f"TRUSTED_PROXIES={TRUSTED_PROXIES} must be 0 or more (proxies in front of Chronicle).")
 
-SITE_URL = (env("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
+# The port `bin/run` serves on (runserver); every link Chronicle writes follows it unless
+# SITE_URL names the public address.
+PORT = env_int("PORT", 8000)
+if not 0 < PORT < 65536:
+    raise ImproperlyConfigured(f"PORT={PORT} must be a TCP port, 1 to 65535.")
+SITE_URL = (env("SITE_URL") or f"http://127.0.0.1:{PORT}").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [SITE_URL])
 
 INSTALLED_APPS = [
@@ -53,6 +58,8 @@ INSTALLED_APPS = [
     "chronicle.feeds",
     "chronicle.public",
     "chronicle.digests",
+    "chronicle.exports",
+    "chronicle.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -171,6 +178,52 @@ DIGEST_UNSUBSCRIBE_LINK_MAX_AGE = 365 * 86400
 DIGEST_SUBSCRIBE_RATE = env("DIGEST_SUBSCRIBE_RATE") or "20/hour"
 
 
+# -- Exports (chronicle.exports) ---------------------------------------------------------
+
+EXPORTS_ROOT = Path(env("EXPORTS_ROOT") or VAR_DIR / "exports")
+# Nightly packages older than this many days are removed (the latest is always kept).
+EXPORTS_KEEP_DAYS = env_int("EXPORTS_KEEP_DAYS", 7)
+if EXPORTS_KEEP_DAYS < 1:
+    raise ImproperlyConfigured(f"EXPORTS_KEEP_DAYS={EXPORTS_KEEP_DAYS} must be at least 1 (days to keep packages).")
+EXPORTS_NIGHTLY_AT = env("EXPORTS_NIGHTLY_AT") or "02:00"
+try:
+    _export_hour, _export_minute = (int(part) for part in EXPORTS_NIGHTLY_AT.split(":"))
+    if not (0 <= _export_hour < 24 and 0 <= _export_minute < 60):
+        raise ValueError
+except ValueError:
+    raise ImproperlyConfigured(f"EXPORTS_NIGHTLY_AT={EXPORTS_NIGHTLY_AT!r}: use HH:MM (UTC), e.g. 02:00.") from None
+
+# -- Webhooks (chronicle.webhooks) -------------------------------------------------------
+
+# Endpoints on loopback, private and link-local addresses are refused unless this is on
+# (for receivers inside the operator's own network; tests turn it on for loopback).
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", False)
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 10)
+# A worker's claim on an endpoint; another worker takes over after this (a crash). Each
+# attempt renews it, so it must be well above the attempt's time limit.
+WEBHOOKS_LEASE_SECONDS = env_int("WEBHOOKS_LEASE_SECONDS", 60)
+WEBHOOKS_RETRY_BASE_SECONDS = env_int("WEBHOOKS_RETRY_BASE_SECONDS", 10)
+WEBHOOKS_RETRY_MAX_SECONDS = env_int("WEBHOOKS_RETRY_MAX_SECONDS", 3600)
+WEBHOOKS_DISABLE_AFTER_SECONDS = env_int("WEBHOOKS_DISABLE_AFTER_SECONDS", 86400)
+WEBHOOKS_CONCURRENCY = env_int("WEBHOOKS_CONCURRENCY", 8)
+# How long one pass may stay with one endpoint before handing over to the next pass.
+WEBHOOKS_PASS_SECONDS = env_int("WEBHOOKS_PASS_SECONDS", 120)
+WEBHOOKS_SWEEP_SECONDS = env_int("WEBHOOKS_SWEEP_SECONDS", 15)
+# The Celery queue of delivery tasks: give them a worker of their own in production.
+WEBHOOKS_QUEUE = env("WEBHOOKS_QUEUE") or "celery"
+if WEBHOOKS_LEASE_SECONDS <= 2 * WEBHOOKS_TIMEOUT_SECONDS or WEBHOOKS_TIMEOUT_SECONDS < 1:
+    raise ImproperlyConfigured(
+        f"WEBHOOKS_LEASE_SECONDS={WEBHOOKS_LEASE_SECONDS} must be more than twice "
+        f"WEBHOOKS_TIMEOUT_SECONDS={WEBHOOKS_TIMEOUT_SECONDS} (at least 1), or a slow attempt could be sent twice."
+    )
+if min(WEBHOOKS_RETRY_BASE_SECONDS, WEBHOOKS_RETRY_MAX_SECONDS, WEBHOOKS_CONCURRENCY, WEBHOOKS_PASS_SECONDS) < 1:
+    raise ImproperlyConfigured(
+        "WEBHOOKS_RETRY_BASE_SECONDS, WEBHOOKS_RETRY_MAX_SECONDS, WEBHOOKS_CONCURRENCY and WEBHOOKS_PASS_SECONDS "
+        "must be at least 1."
+    )
+if WEBHOOKS_SWEEP_SECONDS < 1 or WEBHOOKS_DISABLE_AFTER_SECONDS < 1:
+    raise ImproperlyConfigured("WEBHOOKS_SWEEP_SECONDS and WEBHOOKS_DISABLE_AFTER_SECONDS must be at least 1.")
+
 # -- Email -------------------------------------------------------------------------------
 
 vars().update(email_config(env("EMAIL_URL"), VAR_DIR / "mail"))
@@ -210,7 +263,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = "UTC"
+CELERY_TASK_ROUTES = {"chronicle.webhooks.tasks.*": {"queue": WEBHOOKS_QUEUE}}
 CELERY_BEAT_SCHEDULE: dict = {
+    # Safety net for seals: events whose sealing task was never queued (broker down).
+    "seal-events": {"task": "chronicle.eventstore.tasks.seal_pending_events", "schedule": 60.0},
     "release-scheduled-publications": {
         "task": "chronicle.developments.tasks.release_scheduled_publications",
         "schedule": 60.0,
@@ -232,6 +288,15 @@ CELERY_BEAT_SCHEDULE: dict = {
     "digests-resume": {"task": "chronicle.digests.tasks.resume_digests", "schedule": 300.0},
     # A pass whose message beat could not send (broker down) starts late from here.
     "digests-missed": {"task": "chronicle.digests.tasks.start_missed_digest_passes", "schedule": 300.0},
+    # Safety net for webhooks: retries that came due, passes whose message was lost.
+    "webhooks-deliver": {
+        "task": "chronicle.webhooks.tasks.deliver_webhooks",
+        "schedule": float(WEBHOOKS_SWEEP_SECONDS),
+    },
+    "exports-nightly": {
+        "task": "chronicle.exports.tasks.write_nightly_package",
+        "schedule": crontab(hour=_export_hour, minute=_export_minute),
+    },
     # Confirmation requests that could not be queued (broker down) go out from here.
     "digests-unsent-confirmations": {
         "task": "chronicle.digests.tasks.send_unsent_confirmations",

@@ -4,6 +4,7 @@ import pytest
 
 from chronicle.developments import commands
 from chronicle.developments.models import DevelopmentRecord
+from chronicle.domain.content import Content
 from chronicle.eventstore.models import Event
 from tests.admin.conftest import ADD_URL, LIST_URL, change_url, form_data, history_url
 from tests.factories import content_data, published_development
@@ -24,7 +25,36 @@ def test_adding_drafts_through_the_command_layer(client, curator):
     assert event.type == "development.drafted"
     assert event.metadata["origin"] == "admin"
     assert event.metadata["actor"]["username"] == "cora-curator"
-    assert event.data["content"] == content_data()
+    assert event.data["content"] == Content.from_dict(content_data()).to_dict()
+
+
+def test_an_amount_takes_a_qualifier_and_a_period_and_a_bad_period_is_named(client, curator):
+    client.force_login(curator)
+    page = client.get(ADD_URL).content.decode()
+    assert 'name="amounts-0-qualifier"' in page and 'name="amounts-0-period"' in page
+    amount = {"value": "500", "unit": "jobs", "measures": "jobs created", "qualifier": "more-than"}
+    response = client.post(ADD_URL, form_data(content_data(amounts=[{**amount, "period": "2021-13"}]), slug="jobs"))
+    assert response.status_code == 200
+    assert any(
+        error.startswith("Period “2021-13”: month 13 does not exist") for error in _errors(response.content.decode())
+    )
+    assert not Event.objects.exists()
+    client.post(ADD_URL, form_data(content_data(amounts=[{**amount, "period": "2019/2021"}]), slug="jobs"))
+    assert Event.objects.get().data["content"]["amounts"] == [{**amount, "period": "2019/2021"}]
+
+
+def test_the_date_basis_and_related_slugs_are_edited_in_the_form_and_kept_on_revision(client, curator):
+    content = content_data(date="../2015-06-18", date_basis="bounded", related=["treaty-2015", "visit-2015"])
+    client.force_login(curator)
+    client.post(ADD_URL, form_data({**content, "related": []}, slug="polonez", related="treaty-2015, visit-2015"))
+    record = DevelopmentRecord.objects.get(slug="polonez")
+    assert (record.content["date_basis"], record.content["related"]) == ("bounded", ["treaty-2015", "visit-2015"])
+    page = client.get(change_url(record.pk)).content.decode()
+    assert 'value="treaty-2015 visit-2015"' in page
+    client.post(change_url(record.pk), form_data({**content, "title": "Polonez test"}, version=record.version))
+    record.refresh_from_db()
+    assert record.title == "Polonez test"
+    assert (record.content["date_basis"], record.content["related"]) == ("bounded", ["treaty-2015", "visit-2015"])
 
 
 def test_without_a_slug_one_is_derived_from_the_title(client, curator):

@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from chronicle.developments.models import DevelopmentRecord
 from chronicle.eventstore.models import Event
-from tests.admin.conftest import ADD_URL, LIST_URL, change_url, form_data, roles_migration, step_url
-from tests.factories import content_data, published_development
+from tests.admin.conftest import ADD_URL, LIST_URL, change_url, form_data, step_url
+from tests.factories import content_data, published_development, roles_migration
 
 pytestmark = pytest.mark.django_db
 

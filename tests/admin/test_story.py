@@ -5,7 +5,8 @@ from playwright.sync_api import expect
 
 from chronicle.developments.models import DevelopmentRecord, PublicDevelopment, PublicRevision
 from chronicle.eventstore.models import Event
-from tests.admin.conftest import PASSWORD, change_url
+from tests.admin.conftest import change_url
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from chronicle.api.models import ApiKey
 from chronicle.developments import commands
 from tests.api.conftest import error_of
-from tests.factories import content_data, published_development
+from tests.factories import content_data, member, published_development
 
 LIST = "/api/v1/developments/"
 
@@ -101,9 +101,8 @@ def test_anonymous_clients_are_throttled_sooner_than_keys_with_retry_after(api, 
 # -- the admin -------------------------------------------------------------------------------
 
 
-def test_the_admin_creates_a_key_showing_it_once_and_revokes_it(client, db, partner, django_user_model):
-    admin = django_user_model.objects.create_superuser("root", "root@example.org", "correct-horse-battery")
-    client.force_login(admin)
+def test_the_admin_creates_a_key_showing_it_once_and_revokes_it(client, partner, superuser):
+    client.force_login(superuser)
     response = client.post(
         "/admin/api/apikey/add/",
         {"name": "Acme dashboard", "owner": partner.pk, "expires_at_0": "", "expires_at_1": ""},
@@ -123,3 +122,50 @@ def test_the_admin_creates_a_key_showing_it_once_and_revokes_it(client, db, part
     key.refresh_from_db()
     assert key.revoked_at is not None
     assert client.get(LIST, HTTP_AUTHORIZATION=f"Api-Key {secret}").status_code == 401
+
+
+# -- who issues keys ------------------------------------------------------------------------
+
+
+def staff_in(django_user_model, username, group_name):
+    from django.contrib.auth.models import Group
+
+    return member(django_user_model, username, Group.objects.get(name=group_name))
+
+
+@pytest.mark.parametrize("group_name", ["Editors", "Partner managers"])
+def test_editors_and_partner_managers_issue_and_revoke_keys(client, db, django_user_model, group_name):
+    manager = staff_in(django_user_model, "kim", group_name)
+    client.force_login(manager)
+    assert "/admin/api/apikey/" in client.get("/admin/").content.decode(), "API keys is on their admin index"
+    response = client.post("/admin/api/apikey/add/", {"name": "Acme dashboard", "expires_at_0": "", "expires_at_1": ""})
+    assert response.status_code == 200, response.content.decode()[:500]
+    secret = response.context["secret"]
+    key = ApiKey.objects.get()
+    assert key.owner == manager and key.name == "Acme dashboard"
+    assert client.get(LIST, HTTP_AUTHORIZATION=f"Api-Key {secret}").status_code == 200
+
+    client.post("/admin/api/apikey/", {"action": "revoke", "_selected_action": [key.pk]})
+    key.refresh_from_db()
+    assert key.revoked_at is not None
+
+
+def test_curators_cannot_issue_keys(client, db, django_user_model):
+    client.force_login(staff_in(django_user_model, "cory", "Curators"))
+    assert client.get("/admin/api/apikey/add/").status_code == 403
+    assert "/admin/api/apikey/" not in client.get("/admin/").content.decode()
+
+
+def test_the_demo_partner_key_reads_the_api_and_survives_a_second_run(client, db, settings, capsys):
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("create_demo_users")
+    call_command("create_demo_users")
+    lines = [line for line in capsys.readouterr().out.splitlines() if "API key" in line]
+    assert len(lines) == 2 and lines[0] == lines[1]
+    key = lines[-1].split("API key ")[1].strip()
+    assert ApiKey.objects.count() == 1
+    response = client.get(LIST, HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert response.status_code == 200
+    assert response.wsgi_request.user.username == "demo-partner"

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 
 from chronicle.developments import commands
-from chronicle.domain import edtf
+from chronicle.domain import edtf, search
 from tests.api.conftest import error_of
 from tests.factories import content_data, published_development
 
@@ -83,12 +83,53 @@ def test_full_text_search_finds_titles_and_summaries(api, seed):
     assert expected <= set(found)
 
 
+@pytest.mark.parametrize("query", ["Kopyl", "kopylsky", "great st", "5G", "belt", "park", "ITU", "sessi xiv"])
+def test_q_finds_the_same_developments_on_every_database(api, seed, query):
+    """Each database must answer exactly what the rule says: every word begins a word."""
+    expected = {r["key"] for r in seed if search.matches(query, r["title"], r["summary"])}
+    assert expected, f"{query!r} should find something in the seed"
+    assert set(slugs(api, f"q={query}")) == expected
+
+
+def test_q_matches_the_beginning_of_words_in_any_case_and_script(api, curator, editor):
+    published_development(curator, editor, slug="latin", title="Beltelecom tests 5G in the Kopylsky district")
+    published_development(curator, editor, slug="cyrillic", title="Белтелеком испытал 5G в Копыльском районе")
+    for query, expected in [
+        ("Kopyl", ["latin"]),
+        ("KOPYLSKY", ["latin"]),
+        ("копыль", ["cyrillic"]),
+        ("КОПЫЛЬСКОМ", ["cyrillic"]),
+        ("белтелеком 5g", ["cyrillic"]),
+        ("opyl", []),
+        ("пыль", []),
+    ]:
+        assert sorted(slugs(api, f"q={query}")) == expected, query
+
+
+def test_q_ranks_title_matches_and_whole_words_first(api, curator, editor):
+    published_development(curator, editor, slug="summary-only", title="A visit", summary="They saw the park.")
+    published_development(curator, editor, slug="title-prefix", title="Parkland opens", summary="x")
+    published_development(curator, editor, slug="title-word", title="A park opens", summary="x")
+    assert slugs(api, "q=park") == ["title-word", "title-prefix", "summary-only"]
+    assert slugs(api, "q=park&ordering=-date")  # an explicit ordering still filters
+
+
 @pytest.mark.postgres
-def test_full_text_search_on_postgresql_stems_and_ranks(api, seed):
-    results = all_pages(api, f"{LIST}?q=parks&limit=100")
-    assert results, "stemming: 'parks' finds 'park'"
-    top = results[0]
-    assert "park" in top["title"].lower()
+def test_q_uses_the_trigram_index_on_postgresql(curator, editor):
+    from django.db import connection
+
+    from chronicle.developments import search as development_search
+    from chronicle.developments.models import PublicDevelopment
+
+    for number in range(30):
+        published_development(curator, editor, slug=f"d-{number}", title=f"Development {number}")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE developments_publicdevelopment")
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a few rows: make the planner show its index choice
+    plan = development_search.matching(PublicDevelopment.objects.all(), "Kopyl").explain()
+    print(plan)
+    assert "api_public_development_search_trigram" in plan
+    assert "Bitmap Index Scan" in plan
 
 
 def test_orderings_are_stable_and_reverse_each_other(api, seed):
@@ -267,6 +308,41 @@ def test_the_list_and_history_as_of_agree_with_the_detail(api, corrected):
     ]
 
 
+def test_last_revision_names_the_latest_public_revision_now_and_as_of(api, corrected, curator, editor):
+    detail = api.get(f"{LIST}{corrected}/").json()
+    assert detail["status"] == "published"
+    assert detail["last_revision"] == {
+        "kind": "corrected",
+        "note": "The supplier was Huawei, not ZTE.",
+        "recorded_at": "2024-06-01T09:00:00Z",
+        "position": detail["position"],
+    }
+    [listed] = api.get(LIST).json()["results"]
+    assert listed["last_revision"] == detail["last_revision"]
+
+    before = api.get(f"{LIST}{corrected}/?as_of={BETWEEN}").json()["last_revision"]
+    assert before["kind"] == "published" and before["note"] == ""
+    assert before["recorded_at"] == "2024-05-01T09:00:00Z"
+    [listed_before] = api.get(f"{LIST}?as_of={BETWEEN}").json()["results"]
+    assert listed_before["last_revision"] == before
+
+    commands.retract_development(corrected, "Never happened.", actor=editor)
+    [tombstone] = api.get(f"{LIST}?include_retracted=true").json()["results"]
+    assert tombstone["last_revision"]["kind"] == "retracted"
+    assert tombstone["last_revision"]["note"] == "Never happened."
+    assert api.get(f"{LIST}{corrected}/?as_of={AFTER}".replace("+", "%2B")).json()["last_revision"]["kind"] == (
+        "corrected"
+    )
+
+
+def test_last_revision_is_in_the_openapi_schema(api, db):
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    development = schema["components"]["schemas"]["Development"]
+    assert "last_revision" in development["required"]
+    last = schema["components"]["schemas"]["LastRevision"]
+    assert set(last["properties"]) == {"kind", "note", "recorded_at", "position"}
+
+
 def test_the_list_as_of_filters_and_pages_like_the_current_one(api, seed):
     now = "2100-01-01T00:00:00Z"
     for query in ("country=BY&country=CN&topic=industrial-parks", "kind=visit", "date_from=2015&date_to=2016"):
@@ -297,3 +373,14 @@ def test_conditional_get_and_cached_answers_last_until_the_data_changes(api, cur
         assert changed.status_code == 200 and changed["ETag"] != etag
         shown = changed.json()["results"][0] if url == LIST else changed.json()
         assert shown["stage"] == "implemented", "answers are cached by ETag, never past a change"
+
+
+def test_links_follow_the_port_the_api_is_served_on(api, curator, editor):
+    """`PORT=8123 bin/run`: a partner reading 127.0.0.1:8123 gets links there, never to :8000."""
+    published_development(curator, editor, slug="on-port")
+    response = api.get("/api/v1/developments/", HTTP_HOST="127.0.0.1:8123")
+    assert response.status_code == 200, response.content
+    listing = response.json()
+    (item,) = listing["results"]
+    for link in (item["url"], item["history_url"], item["page_url"]):
+        assert link.startswith("http://127.0.0.1:8123/"), link

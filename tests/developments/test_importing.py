@@ -3,7 +3,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from chronicle.developments import commands
+from chronicle.developments import commands, importing
 from chronicle.developments.models import PublicDevelopment, PublicRevision
 from chronicle.eventstore.models import Event
 from tests.factories import content_data
@@ -24,7 +24,7 @@ def record(key="beltelecom-5g-2021", **overrides):
 def test_a_file_loads_as_published_developments_by_the_import_actor(tmp_path, capsys):
     path = import_file(tmp_path, record(), record("second-record", title="Second"))
     call_command("load_chronicle", str(path))
-    assert "loaded 2 developments — 2 new, 0 updated, 0 unchanged" in capsys.readouterr().out
+    assert "loaded 2 developments — 2 new, 0 corrected, 0 updated, 0 unchanged" in capsys.readouterr().out
     assert PublicDevelopment.objects.count() == 2
     types = list(
         Event.objects.filter(stream_id=commands.development_id_for("second-record")).values_list("type", flat=True)
@@ -50,6 +50,44 @@ def test_a_changed_record_is_published_as_an_update(tmp_path):
     assert development.stage == "implemented"
     assert list(PublicRevision.objects.values_list("kind", flat=True)) == ["published", "updated"]
     assert "v2.json" in PublicRevision.objects.get(kind="updated").note
+
+
+def test_a_changed_record_with_a_correction_note_is_published_as_a_correction(tmp_path, capsys):
+    call_command("load_chronicle", str(import_file(tmp_path, record(title="Beltelecom tests 5G with ZTE"))))
+    corrected = record(correction_note="  The supplier was Huawei, not ZTE. ")
+    call_command("load_chronicle", str(import_file(tmp_path, corrected, name="v2.json")))
+    assert "1 corrected, 0 updated" in capsys.readouterr().out
+    development = PublicDevelopment.objects.get()
+    assert development.title == "Beltelecom tests 5G with Huawei"
+    revisions = list(PublicRevision.objects.values_list("kind", "note"))
+    assert revisions == [("published", ""), ("corrected", "The supplier was Huawei, not ZTE.")]
+    assert "correction_note" not in development.content
+
+
+def test_a_correction_note_on_a_new_or_unchanged_record_is_reported_not_applied(tmp_path, capsys):
+    noted = record(correction_note="Nothing was wrong.")
+    call_command("load_chronicle", str(import_file(tmp_path, noted)))
+    assert "beltelecom-5g-2021: correction_note not applied" in capsys.readouterr().out
+    count = Event.objects.count()
+    call_command("load_chronicle", str(import_file(tmp_path, noted)))
+    out = capsys.readouterr().out
+    assert "beltelecom-5g-2021: correction_note not applied" in out
+    assert "nothing to do" in out
+    assert Event.objects.count() == count
+    assert list(PublicRevision.objects.values_list("kind", flat=True)) == ["published"]
+
+
+def test_a_blank_or_bad_correction_note_is_named_and_loads_nothing(tmp_path):
+    path = import_file(tmp_path, record(correction_note="   "), record("other-record", correction_note="a\x07b"))
+    with pytest.raises(CommandError):
+        call_command("load_chronicle", str(path))
+    with pytest.raises(importing.ImportFileInvalid) as invalid:
+        importing.read_import_file(path)
+    messages = [str(error) for error in invalid.value.errors]
+    assert len(messages) == 2
+    assert messages[0].startswith("record 0 (beltelecom-5g-2021): correction_note:")
+    assert messages[1].startswith("record 1 (other-record): correction_note:")
+    assert Event.objects.count() == 0
 
 
 def test_a_file_with_errors_loads_nothing_and_names_every_bad_record(tmp_path):
@@ -166,3 +204,42 @@ def test_a_number_too_long_to_read_is_a_clear_message_not_a_traceback(tmp_path):
     with pytest.raises(importing.ImportFileInvalid) as raised:
         importing.read_import_file(path)
     assert "is not valid JSON" in str(raised.value.errors[0]) and "digits" in str(raised.value.errors[0])
+
+
+def test_related_keys_name_records_of_the_file_or_recorded_developments(tmp_path):
+    from chronicle.developments import importing
+
+    call_command("load_chronicle", str(import_file(tmp_path, record("treaty-2015"), name="first.json")))
+    path = import_file(
+        tmp_path,
+        record("treaty-in-force", related=["treaty-2015", "trade-2024"]),
+        record("trade-2024", kind="indicator", related=["treaty-in-force"]),
+        record("polonez", related=["polonez", "no-such-record"]),
+    )
+    with pytest.raises(importing.ImportFileInvalid) as raised:
+        importing.read_import_file(path)
+    assert [str(error) for error in raised.value.errors] == [
+        "record 2 (polonez): related: a record cannot be related to itself.",
+        "record 2 (polonez): related: “no-such-record” is neither a record of this file nor a recorded development.",
+    ]
+
+
+def test_related_links_context_figures_and_date_basis_load_once_and_show_on_both_pages(tmp_path, client):
+    path = import_file(
+        tmp_path,
+        record("landing", kind="context", date="2021-05?", date_basis="inferred", related=["statement"]),
+        record("statement", kind="statement", date="../2021-06-30", date_basis="bounded"),
+        record("trade-2024", kind="indicator", date="2024", date_basis="given"),
+    )
+    call_command("load_chronicle", str(path))
+    events = Event.objects.count()
+    call_command("load_chronicle", str(path))
+    assert Event.objects.count() == events
+    landing = PublicDevelopment.objects.get(slug="landing")
+    assert (landing.kind, landing.content["date_basis"], landing.content["related"]) == (
+        "context",
+        "inferred",
+        ["statement"],
+    )
+    assert 'href="/developments/landing/"' in client.get("/developments/statement/").content.decode()
+    assert PublicDevelopment.objects.get(slug="statement").date_latest.isoformat() == "2021-06-30"

@@ -137,6 +137,19 @@ def test_text_is_escaped_in_html_and_left_as_written_in_plain_text(curator, edit
     assert "http://testserver" not in html
 
 
+def test_dates_in_a_digest_are_written_for_people(curator, editor):
+    subscriber = confirmed_subscriber("reader@example.org")
+    publish(curator, editor, "workshop", date="2021-06-01/2021-06-04")
+    publish(curator, editor, "inferred", date="2021-05?")
+
+    delivery.run_pass("daily", DAY_1)
+
+    (digest,) = digests_to(subscriber.email)
+    for text in (digest.body, digest.alternatives[0].content):
+        assert "1–4 June 2021 ·" in text and "May 2021 (uncertain) ·" in text
+        assert "2021-05?" not in text
+
+
 def test_digests_carry_absolute_links_one_click_unsubscribe_and_a_stable_message_id(curator, editor, settings):
     settings.SITE_URL = "https://chronicle.example.org"
     subscriber = confirmed_subscriber("reader@example.org")

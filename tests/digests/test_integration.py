@@ -1,8 +1,9 @@
 """A real SMTP server (aiosmtpd) and a real Celery worker on Redis, killed mid-pass."""
 
-import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from chronicle.digests import delivery, tasks
 from chronicle.digests.models import FINISHED_STATES, Digest, DigestState
@@ -13,6 +14,15 @@ from tests.factories import published_development
 
 def all_finished(period: str, count: int) -> bool:
     return Digest.objects.filter(period=period, state__in=FINISHED_STATES).count() == count
+
+
+def leases_expired(period: str, lease: timedelta) -> bool:
+    """Whether every unfinished row of `period` was claimed (or, unclaimed, created) over `lease` ago."""
+    unfinished = Digest.objects.filter(period=period).exclude(state__in=FINISHED_STATES)
+    return all(
+        timezone.now() - (claimed_at or created_at) > lease
+        for claimed_at, created_at in unfinished.values_list("claimed_at", "created_at")
+    )
 
 
 @pytest.mark.smtp
@@ -41,12 +51,11 @@ def test_a_worker_killed_mid_pass_neither_repeats_nor_skips_a_digest(celery_work
     assert states.count(DigestState.SENT) == 2 and DigestState.SENDING in states
 
     celery_worker.start()
-    # Beat sends resume_digests periodically; here every 2.5 s, past the 2 s lease of the
-    # dead worker's claims, until the period is complete.
-    deadline = time.monotonic() + 40
-    while not all_finished("2030-01-02", 6) and time.monotonic() < deadline:
-        time.sleep(2.5)
-        tasks.resume_digests.delay()
+    # Beat sends resume_digests periodically; here once the dead worker's claims are past
+    # their 2 s lease.
+    services.wait_for(lambda: leases_expired("2030-01-02", timedelta(seconds=2)), 30, celery_worker.output)
+    tasks.resume_digests.delay()
+    services.wait_for(lambda: all_finished("2030-01-02", 6), 30, celery_worker.output)
     assert all_finished("2030-01-02", 6), celery_worker.output()
 
     assert set(Digest.objects.values_list("state", flat=True)) == {DigestState.SENT}

@@ -48,7 +48,10 @@ def test_double_opt_in_from_the_page_to_the_first_digest(client, django_capture_
     page = client.get(confirm_path)
     assert b"Confirm my subscription" in page.content
     assert Subscriber.objects.get().state == SubscriberState.PENDING  # a link scanner's GET confirms nothing
-    assert b"You are subscribed" in client.post(confirm_path).content
+    confirmed = client.post(confirm_path).content.decode()
+    assert "You are subscribed" in confirmed
+    assert "Your first digest comes with the next daily pass (every day at 06:00 UTC)" in confirmed
+    assert "every development published, corrected or updated since you confirmed" in confirmed
     assert Subscriber.objects.get().state == SubscriberState.CONFIRMED
 
     published_development(curator, editor, slug="after-confirming", title="After confirming")

@@ -15,6 +15,7 @@ from chronicle.domain.errors import (
     SourceRequired,
     TransitionNotAllowed,
 )
+from chronicle.domain.events import event_from_stored
 from tests.factories import content_data
 
 CONTENT = Content.from_dict(content_data())
@@ -156,6 +157,17 @@ steps = st.lists(
 )
 
 
+AFTER = {
+    "revise": d.Workflow.DRAFT,
+    "submit": d.Workflow.IN_REVIEW,
+    "request_changes": d.Workflow.DRAFT,
+    "publish": d.Workflow.PUBLISHED,
+    "publish_correction": d.Workflow.PUBLISHED,
+    "publish_update": d.Workflow.PUBLISHED,
+    "retract": d.Workflow.RETRACTED,
+}
+
+
 def attempt(state, name, actor, text):
     """Run one command; a refused command returns no events (and must change nothing)."""
     try:
@@ -174,12 +186,19 @@ def test_state_is_always_the_fold_of_the_recorded_events(script):
     events = d.draft("property", CONTENT, actor="1")
     state = d.fold(events)
     for name, actor, text in script:
+        before = state
         new = attempt(state, name, actor, text)
         for event in new:
             state = d.apply(state, event)
         events += new
-        assert d.fold(events) == state
+        # What the store keeps is each event's type, data and actor; the state must be
+        # the fold of exactly that.
+        assert d.fold(event_from_stored(e.type, e.data(), e.actor) for e in events) == state
         assert state.version == len(events)
+        if new:
+            assert state.workflow is AFTER[name]
+            if name.startswith("publish"):
+                assert actor not in before.revision_authors, "four eyes"
         if state.workflow is d.Workflow.PUBLISHED:
             assert state.published == state.content
         if state.published is None:

@@ -94,3 +94,66 @@ def test_any_text_parses_or_raises_invalid_date(text):
     else:
         assert parsed.text == text
         assert parsed.earliest <= parsed.latest
+
+
+# -- dates written for people -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("2005", "2005"),
+        ("2010-03", "March 2010"),
+        ("1992-01-20", "20 January 1992"),
+        ("2021-06-04", "4 June 2021"),
+        ("2021~", "2021 (approximate)"),
+        ("2021-06~", "June 2021 (approximate)"),
+        ("2021-05?", "May 2021 (uncertain)"),
+        ("2021%", "2021 (approximate and uncertain)"),
+        ("2021-06-01/2021-06-04", "1–4 June 2021"),
+        ("2021-05-30/2021-06-04", "30 May – 4 June 2021"),
+        ("2020-12-30/2021-01-02", "30 December 2020 – 2 January 2021"),
+        ("2021-05/2021-07", "May–July 2021"),
+        ("2015-05/2016-09", "May 2015 – September 2016"),
+        ("2021-05/2021-06-04", "May 2021 – 4 June 2021"),
+        ("2021/2025", "2021–2025"),
+        ("2016?/2021?", "between 2016 and 2021, uncertain"),
+        ("2016~/2021~", "between 2016 and 2021, approximate"),
+        ("2016?/2021", "between 2016 (uncertain) and 2021"),
+        ("../2015-06-18", "before 18 June 2015"),
+        ("2021/..", "after 2021"),
+        ("/2021", "until 2021 (start unknown)"),
+        ("2021-03/", "from March 2021 (end unknown)"),
+        ("../2021?", "before 2021 (uncertain)"),
+        ("201X", "2010s"),
+        ("20XX", "2000–2099"),
+        ("2021-XX", "2021"),
+        ("2021-06-XX", "June 2021"),
+    ],
+)
+def test_humanize_writes_a_date_as_a_reader_would(text, words):
+    assert edtf.humanize(text) == words
+
+
+@pytest.mark.parametrize("text", ["", "June 2021", "2021-13", "2021-02-30", "2021/2020"])
+def test_humanize_leaves_text_that_is_not_a_date_as_it_is(text):
+    assert edtf.humanize(text) == text
+
+
+@given(st.dates(min_value=date(1000, 1, 1), max_value=date(9999, 12, 31)))
+def test_humanize_names_the_day_month_and_year_of_any_day(day):
+    words = edtf.humanize(day.isoformat())
+    assert words == f"{day.day} {calendar.month_name[day.month]} {day.year}"
+
+
+@pytest.mark.parametrize(
+    ("text", "machine"),
+    [("2021", "2021"), ("2021-05?", "2021-05"), ("1992-01-20", "1992-01-20"), ("2021~", "2021")],
+)
+def test_html_datetime_keeps_the_machine_readable_form(text, machine):
+    assert edtf.html_datetime(text) == machine
+
+
+@pytest.mark.parametrize("text", ["2021-06-01/2021-06-04", "201X", "nonsense"])
+def test_html_datetime_has_no_form_for_intervals_and_unspecified_digits(text):
+    assert edtf.html_datetime(text) is None

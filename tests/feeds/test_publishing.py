@@ -36,7 +36,7 @@ def test_a_correction_that_drops_a_country_regenerates_that_countrys_feed(curato
     assert f"urn:uuid:{development_id}" in feed_text(feeds_root, "countries/cn")
     revise_and_publish(development_id, curator, editor, note="China was not involved.", countries=["BY"])
     assert f"urn:uuid:{development_id}" not in feed_text(feeds_root, "countries/cn")
-    assert "Correction (" in feed_text(feeds_root, "countries/by")
+    assert "<title>Correction: " in feed_text(feeds_root, "countries/by")
     assert "China was not involved." in feed_text(feeds_root, "all")
 
 

@@ -5,17 +5,19 @@ import feedparser
 import jsonschema
 import pytest
 import time_machine
+from lxml import etree
 
 from chronicle.developments import commands
 from chronicle.feeds import publishing, rendering
 from chronicle.feeds.catalog import Feed
 from tests.factories import published_development
-from tests.feeds.helpers import revise_and_publish
+from tests.feeds.helpers import assert_valid_atom, revise_and_publish
 
 pytestmark = pytest.mark.django_db
 
 PUBLISHED = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 CORRECTED = datetime(2024, 3, 5, 16, 30, tzinfo=UTC)
+TOMBSTONES = "http://purl.org/atompub/tombstones/1.0"
 GRODNO = [{"name": "Grodno", "country": "BY"}]
 
 
@@ -43,6 +45,11 @@ JSON_FEED = {
                     "date_published": {"type": "string", "format": "date-time"},
                     "date_modified": {"type": "string", "format": "date-time"},
                     "tags": {"type": "array", "items": {"type": "string"}},
+                    "_chronicle": {
+                        "type": "object",
+                        "required": ["about", "kind", "note", "development", "position"],
+                        "properties": {"kind": {"enum": ["published", "corrected", "updated", "retracted"]}},
+                    },
                 },
             },
         },
@@ -51,16 +58,21 @@ JSON_FEED = {
 
 
 def parsed(path="all"):
+    """The feed's files, each checked: JSON against JSON Feed, Atom against RFC 4287's
+    RELAX NG grammar, Atom and RSS read by feedparser without complaint."""
     files = rendering.render(Feed.from_path(path))
     jsonschema.validate(json.loads(files["json"]), JSON_FEED, format_checker=jsonschema.FormatChecker())
-    return {extension: feedparser.parse(files[extension]) for extension in ("atom", "rss")}, files
+    assert_valid_atom(files["atom"])
+    feeds = {extension: feedparser.parse(files[extension]) for extension in ("atom", "rss")}
+    for extension, feed in feeds.items():
+        assert not feed.bozo, (extension, feed.get("bozo_exception"))
+    return feeds, files
 
 
 def test_atom_rss_and_json_parse_without_errors(curator, editor):
     development_id = published_development(curator, editor)
     feeds, files = parsed()
     for extension, feed in feeds.items():
-        assert not feed.bozo, (extension, feed.get("bozo_exception"))
         assert feed.version == {"atom": "atom10", "rss": "rss20"}[extension]
         assert [entry.id for entry in feed.entries] == [f"urn:uuid:{development_id}"]
     assert [item["id"] for item in json.loads(files["json"])["items"]] == [f"urn:uuid:{development_id}"]
@@ -89,9 +101,9 @@ def test_feeds_carry_the_required_elements(curator, editor, settings):
     assert entry.link == f"{settings.SITE_URL}/developments/beltelecom-5g-2021/"
     assert entry.updated_parsed[:6] == entry.published_parsed[:6] == (2024, 3, 1, 9, 0, 0)
     content = entry.content[0].value
-    for fact in ("Beltelecom ran a 5G test network", "Date: 2021-06", "Belarus, China", "Huawei (supplier)"):
+    for fact in ("Beltelecom ran a 5G test network", "Date: June 2021", "Belarus, China", "Huawei (supplier)"):
         assert fact in content
-    assert '<a href="https://example.org/report">Beltelecom report</a>' in content
+    assert '<a href="https://example.org/report" rel="noopener nofollow">Beltelecom report</a>. Beltelecom.' in content
     assert rss.entries[0].id == f"urn:uuid:{development_id}"
     assert rss.entries[0].published_parsed[:6] == (2024, 3, 1, 9, 0, 0)
     item = json.loads(files["json"])["items"][0]
@@ -99,37 +111,89 @@ def test_feeds_carry_the_required_elements(curator, editor, settings):
     assert item["url"] == entry.link
 
 
-def test_a_correction_moves_updated_and_opens_with_its_note(curator, editor):
+def test_a_correction_is_an_entry_of_its_own_and_the_original_stays(curator, editor, settings):
     with time_machine.travel(PUBLISHED, tick=False):
         development_id = published_development(curator, editor)
     with time_machine.travel(CORRECTED, tick=False):
         revise_and_publish(development_id, curator, editor, note="The test ran in Grodno, not Minsk.", places=GRODNO)
     feeds, files = parsed()
-    entry = feeds["atom"].entries[0]
-    assert entry.updated_parsed[:6] == (2024, 3, 5, 16, 30, 0)
-    assert entry.published_parsed[:6] == (2024, 3, 1, 9, 0, 0)
-    assert entry.content[0].value.startswith("<p>Correction (2024-03-05): The test ran in Grodno, not Minsk.</p>")
-    assert feeds["atom"].feed.updated_parsed[:6] == (2024, 3, 5, 16, 30, 0)
-    assert feeds["rss"].entries[0].description.startswith("<p>Correction (2024-03-05)")
-    assert json.loads(files["json"])["items"][0]["content_html"].startswith("<p>Correction (2024-03-05)")
+    page = f"{settings.SITE_URL}/developments/beltelecom-5g-2021/"
+    for extension, feed in feeds.items():
+        correction, original = feed.entries
+        assert correction.title == "Correction: Beltelecom tests 5G with Huawei", extension
+        assert correction.id != original.id == f"urn:uuid:{development_id}"
+        assert correction.link == f"{page}#revision-6" and original.link == page
+        assert correction.published_parsed[:6] == (2024, 3, 5, 16, 30, 0)
+        assert original.published_parsed[:6] == (2024, 3, 1, 9, 0, 0)
+        assert original.title == "Beltelecom tests 5G with Huawei"
+        assert ("corrected", f"{settings.SITE_URL}/api/docs/") in [(tag.term, tag.scheme) for tag in correction.tags]
+    atom = feeds["atom"]
+    assert atom.entries[0].updated_parsed[:6] == (2024, 3, 5, 16, 30, 0)
+    assert atom.entries[0].content[0].value.startswith("<p>Correction: The test ran in Grodno, not Minsk.</p>")
+    assert atom.feed.updated_parsed[:6] == (2024, 3, 5, 16, 30, 0)
+    assert feeds["rss"].entries[0].description.startswith("<p>Correction: The test ran in Grodno")
+    correction_item, original_item = json.loads(files["json"])["items"]
+    assert correction_item["_chronicle"]["kind"] == "corrected"
+    assert correction_item["_chronicle"]["note"] == "The test ran in Grodno, not Minsk."
+    assert original_item["_chronicle"]["kind"] == "published"
+    assert correction_item["date_published"] == "2024-03-05T16:30:00+00:00"
 
 
-def test_an_update_shows_as_an_update_above_earlier_corrections(curator, editor):
+def test_the_original_entry_keeps_its_bytes_after_a_correction(curator, editor):
+    with time_machine.travel(PUBLISHED, tick=False):
+        development_id = published_development(curator, editor)
+    before = parsed()[0]["atom"].entries[0]
+    with time_machine.travel(CORRECTED, tick=False):
+        revise_and_publish(development_id, curator, editor, note="Grodno, not Minsk.", places=GRODNO)
+    after = parsed()[0]["atom"].entries[1]
+    assert (after.id, after.title, after.updated, after.content[0].value) == (
+        before.id,
+        before.title,
+        before.updated,
+        before.content[0].value,
+    )
+
+
+def test_an_update_is_an_entry_of_its_own_with_its_words(curator, editor):
     development_id = published_development(curator, editor)
     revise_and_publish(development_id, curator, editor, note="Typo in the title.", title="Beltelecom tests 5G")
     revise_and_publish(development_id, curator, editor, note="The network is live.", kind="update", stage="implemented")
-    content = parsed()[0]["atom"].entries[0].content[0].value
-    assert content.index("Update (") < content.index("Correction (")
-    assert "The network is live." in content and "Typo in the title." in content
+    entries = parsed()[0]["rss"].entries
+    assert [entry.title for entry in entries] == [
+        "Update: Beltelecom tests 5G",
+        "Correction: Beltelecom tests 5G",
+        "Beltelecom tests 5G with Huawei",
+    ]
+    assert len({entry.id for entry in entries}) == 3
+    assert entries[0].description.startswith("<p>Update: The network is live.</p>")
+    assert "stage: Implemented" in entries[0].description
 
 
-def test_a_retraction_keeps_the_entry_marked_with_its_reason(curator, editor):
+def test_a_retraction_is_an_entry_and_atom_withdraws_the_earlier_ones(curator, editor, settings):
     development_id = published_development(curator, editor)
-    commands.retract_development(development_id, "The source was a hoax.", actor=editor)
-    entry = parsed()[0]["atom"].entries[0]
-    assert entry.id == f"urn:uuid:{development_id}"
-    assert entry.title.startswith("Retracted: ")
-    assert entry.content[0].value.startswith("<p>Retracted: The source was a hoax.</p>")
+    revise_and_publish(development_id, curator, editor, note="Grodno, not Minsk.", places=GRODNO)
+    with time_machine.travel(CORRECTED, tick=False):
+        commands.retract_development(development_id, "The source was a hoax.", actor=editor)
+    feeds, files = parsed()
+    [retraction] = feeds["atom"].entries
+    assert retraction.title == "Retracted: Beltelecom tests 5G with Huawei"
+    assert retraction.content[0].value == "<p>Retracted: The source was a hoax.</p>"
+    assert "Beltelecom ran a 5G test network" not in retraction.content[0].value
+
+    # RFC 6721 tombstones: one per earlier entry, dated by the retraction, the reason as comment.
+    root = etree.fromstring(files["atom"])
+    tombstones = root.findall(f"{{{TOMBSTONES}}}deleted-entry")
+    rss_entries = feeds["rss"].entries
+    assert [entry.title.split(":")[0] for entry in rss_entries] == ["Retracted", "Correction", rss_entries[2].title]
+    assert {t.get("ref") for t in tombstones} == {entry.id for entry in rss_entries[1:]}
+    assert {t.get("when") for t in tombstones} == {"2024-03-05T16:30:00+00:00"}
+    assert {t.findtext(f"{{{TOMBSTONES}}}comment") for t in tombstones} == {"The source was a hoax."}
+    # Feed-level extensions precede the entries (RFC 4287's grammar requires it).
+    children = [child.tag for child in root]
+    assert children.index(f"{{{TOMBSTONES}}}deleted-entry") < children.index("{http://www.w3.org/2005/Atom}entry")
+    items = json.loads(files["json"])["items"]
+    assert [item["_chronicle"]["kind"] for item in items] == ["retracted", "corrected", "published"]
+    assert items[0]["_chronicle"]["note"] == "The source was a hoax."
 
 
 def test_markup_in_user_text_still_gives_valid_escaped_feeds(curator, editor):
@@ -139,11 +203,10 @@ def test_markup_in_user_text_still_gives_valid_escaped_feeds(curator, editor):
     revise_and_publish(development_id, curator, editor, note="Fixed the <b>date</b>.", date="2021-07")
     feeds, files = parsed()
     for extension in ("atom", "rss"):
-        assert not feeds[extension].bozo, feeds[extension].get("bozo_exception")
         assert b"<script>" not in files[extension]
         assert b"&lt;script&gt;" in files[extension]
     entry = feeds["atom"].entries[0]
-    assert entry.title == "<script>alert(1)</script> Beltelecom & Huawei"
+    assert entry.title == "Correction: <script>alert(1)</script> Beltelecom & Huawei"
     assert "Fixed the &lt;b&gt;date&lt;/b&gt;." in entry.content[0].value
     item = json.loads(files["json"])["items"][0]
     assert "<script>" not in item["content_html"] and "<b>" not in item["content_html"]

@@ -11,7 +11,6 @@ from xml.etree import ElementTree
 
 import feedparser
 import pytest
-from django.contrib.auth.models import Permission
 from django.utils.html import escape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,7 +18,7 @@ from rest_framework.test import APIClient
 
 from chronicle.api.pagination import encode_cursor
 from chronicle.developments import commands
-from chronicle.developments.models import DevelopmentRecord, PublicDevelopment
+from chronicle.developments.models import DevelopmentRecord, PublicRevision
 from chronicle.digests import emails
 from chronicle.digests.content import current_digest
 from chronicle.digests.models import SentDevelopment
@@ -49,22 +48,6 @@ RAW_MARKUP = (SCRIPT, "<img src=x", "</textarea></title>")
 numbers = itertools.count()
 
 
-def _with_admin_view(user, django_user_model):
-    user.user_permissions.add(Permission.objects.get(codename="view_developmentrecord"))
-    return django_user_model.objects.get(pk=user.pk)  # fresh permission cache
-
-
-@pytest.fixture
-def curator(curator, django_user_model):
-    """The root fixture's curator, who may also open the admin's pages, as the group "Curators" may."""
-    return _with_admin_view(curator, django_user_model)
-
-
-@pytest.fixture
-def editor(editor, django_user_model):
-    return _with_admin_view(editor, django_user_model)
-
-
 def title_text():
     return accepted_text.filter(lambda text: len(stored(text)) <= MAX_TITLE)
 
@@ -77,9 +60,11 @@ def assert_escaped(html: str, *texts: str) -> None:
 
 
 def feed_entry(development_id):
-    """The development's entry in the Atom, RSS and JSON feeds: parsed, and its HTML content."""
+    """The development's newest entry in the Atom, RSS and JSON feeds: parsed, and its HTML content."""
     files = rendering.render(Feed())
-    entry_id = f"urn:uuid:{development_id}"
+    items = json.loads(files["json"])["items"]
+    item = next(item for item in items if item["_chronicle"]["development"] == str(development_id))
+    entry_id = item["id"]
     parsed = {}
     for extension in ("atom", "rss"):
         feed = feedparser.parse(files[extension])
@@ -88,7 +73,6 @@ def feed_entry(development_id):
         parsed[extension] = next(entry for entry in feed.entries if entry.id == entry_id)
     atom = ElementTree.fromstring(files["atom"])  # noqa: S314 (our own feed)
     entry = next(e for e in atom.iter(f"{ATOM}entry") if e.findtext(f"{ATOM}id") == entry_id)
-    item = next(item for item in json.loads(files["json"])["items"] if item["id"] == entry_id)
     return parsed, entry.findtext(f"{ATOM}content"), item
 
 
@@ -134,7 +118,7 @@ def test_accepted_text_is_stored_as_given_and_shown_escaped_on_every_surface(
     assert api.get(f"/api/v1/developments/{development_id}/history/").json()["results"][-1]["note"] == note
 
     parsed, atom_html, item = feed_entry(development_id)
-    assert parsed["atom"].title == parsed["rss"].title == item["title"] == title
+    assert parsed["atom"].title == parsed["rss"].title == item["title"] == f"Correction: {title}"
     for html in (atom_html, item["content_html"]):
         assert_escaped(html, summary, name, note)
 
@@ -231,7 +215,9 @@ def test_a_correction_note_with_a_control_character_is_refused_and_nothing_is_re
 def test_text_recorded_before_the_rule_still_gives_valid_feeds(curator, editor):
     """Events are never rewritten, so the feeds still leave out what XML cannot carry."""
     development_id = published_development(curator, editor)
-    PublicDevelopment.objects.filter(pk=development_id).update(title="Beltelecom\ufffe & <b>Huawei</b>\x01")
+    revision = PublicRevision.objects.get(development_id=development_id)
+    revision.content = {**revision.content, "title": "Beltelecom\ufffe & <b>Huawei</b>\x01"}
+    revision.save()
     parsed, _, item = feed_entry(development_id)
     assert parsed["atom"].title == parsed["rss"].title == item["title"] == "Beltelecom & <b>Huawei</b>"
 

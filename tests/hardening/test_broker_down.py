@@ -10,7 +10,6 @@ import time
 
 import feedparser
 import pytest
-from django.contrib.auth.models import Permission
 
 from chronicle.developments import commands
 from chronicle.developments.models import DevelopmentRecord, PublicDevelopment
@@ -19,7 +18,7 @@ from chronicle.digests.models import Subscriber, SubscriberState
 from chronicle.feeds import publishing
 from chronicle.feeds import tasks as feed_tasks
 from tests import services
-from tests.admin.conftest import LIST_URL, roles_migration, step_url
+from tests.admin.conftest import LIST_URL, step_url
 from tests.digests.factories import confirmed_subscriber
 from tests.factories import content_data, published_development
 from tests.hardening.private_redis import private_redis
@@ -50,16 +49,6 @@ def broker(transactional_db, settings):
         finally:
             app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options = saved
             services.reset_connections(app)
-
-
-@pytest.fixture
-def editor(editor):
-    """The editor with the rights of the group "Editors", as in production (admin pages need view)."""
-    rights = Permission.objects.filter(
-        content_type__app_label="developments", codename__in=roles_migration.ROLES["Editors"]
-    )
-    editor.user_permissions.set(rights)
-    return type(editor).objects.get(pk=editor.pk)
 
 
 @pytest.fixture
@@ -103,6 +92,7 @@ def text_of(message) -> str:
     )
 
 
+@pytest.mark.redis
 @pytest.mark.celery
 @pytest.mark.smtp
 def test_with_redis_stopped_everything_answers_and_feeds_and_emails_catch_up_once_it_is_back(

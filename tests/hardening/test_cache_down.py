@@ -7,7 +7,7 @@ from django.core.cache import cache
 from tests.factories import published_development
 from tests.hardening.private_redis import private_redis
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.redis]
 
 
 def test_with_the_cache_down_the_api_and_admin_sign_in_answer_and_counting_resumes_after(

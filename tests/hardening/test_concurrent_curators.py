@@ -5,30 +5,20 @@ import json
 import subprocess
 import sys
 
-from django.contrib.auth.models import Permission
-
 from chronicle.developments import commands, projections
 from chronicle.developments.models import DevelopmentRecord
 from chronicle.eventstore import store
-from tests.factories import content_data
+from tests.factories import content_data, member
 from tests.services import ROOT, worker_environment
 
 CURATORS = 6
 REVISIONS_EACH = 15
 
 
-def curators(django_user_model) -> list:
-    permission = Permission.objects.get(codename="draft_development")
-    users = []
-    for number in range(CURATORS):
-        user = django_user_model.objects.create_user(username=f"curator-{number}", is_staff=True)
-        user.user_permissions.add(permission)
-        users.append(django_user_model.objects.get(pk=user.pk))
-    return users
-
-
-def test_concurrent_revisions_are_each_recorded_once_or_refused_with_a_conflict(transactional_db, django_user_model):
-    users = curators(django_user_model)
+def test_concurrent_revisions_are_each_recorded_once_or_refused_with_a_conflict(
+    transactional_db, roles, django_user_model
+):
+    users = [member(django_user_model, f"curator-{number}", roles["Curators"]) for number in range(CURATORS)]
     development_id = commands.draft_development(content_data(), actor=users[0], slug="contested").development_id
     curate = [sys.executable, "-m", "tests.hardening.writers", "curate", str(development_id)]
     processes = [

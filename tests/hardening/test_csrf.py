@@ -20,11 +20,6 @@ from tests.factories import content_data, published_development
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def browser_client():
     return Client(enforce_csrf_checks=True)
@@ -70,8 +65,8 @@ def test_the_admin_development_form_and_workflow_buttons_need_the_token(browser_
     assert DevelopmentRecord.objects.get(pk=development_id).workflow == "retracted"
 
 
-def test_the_admin_list_actions_need_the_token(browser_client, django_user_model):
-    root = django_user_model.objects.create_superuser("root", "root@example.org", "correct-horse-battery")
+def test_the_admin_list_actions_need_the_token(browser_client, superuser):
+    root = superuser
     key, _ = ApiKey.issue(name="dashboard", owner=root)
     browser_client.force_login(root)
     token = csrf_token(browser_client, "/admin/api/apikey/")

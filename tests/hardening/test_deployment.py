@@ -113,11 +113,7 @@ def test_a_bad_security_setting_stops_start_up_with_a_message(tmp_path, env, mes
 
 
 @pytest.fixture
-def sign_in(db, settings, django_user_model):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    for name in ("eddie-editor", "erin-editor"):
-        django_user_model.objects.create_user(name, password="correct-horse-battery", is_staff=True)
-
+def sign_in(editor, second_editor):
     def attempt(username: str, password: str, address: str = "203.0.113.7", **headers):
         """Post the real admin sign-in form; the page shown after, or "" when signed in."""
         client = Client(REMOTE_ADDR=address)

@@ -23,7 +23,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.core.cache import cache
@@ -38,8 +37,10 @@ from chronicle.developments.models import DevelopmentRecord
 from chronicle.digests import tokens
 from chronicle.digests.models import Digest, Subscriber, SubscriberState
 from chronicle.eventstore.models import Event
-from tests.admin.conftest import _member, form_data, roles_migration
-from tests.factories import content_data, published_development
+from chronicle.webhooks import endpoints as webhook_endpoints
+from chronicle.webhooks.models import Delivery
+from tests.admin.conftest import form_data
+from tests.factories import content_data, member, published_development
 
 ROLES = ("anonymous", "partner", "expired", "revoked", "curator", "editor", "superuser")
 KEY_ROLES = ("partner", "expired", "revoked")
@@ -85,8 +86,10 @@ def _admin_model_pages(model: str, obj, *, changelist, add, change, delete):
 
 ADMIN_ONLY = "login login login login 403 403 200"
 NOBODY = "login login login login 403 403 403"
+EDITORS = "login login login login 403 200 200"
 PUBLIC = "200 200 200 200 200 200 200"
 API = "200 200 401 401 200 200 200"
+PARTNER_ONLY = "401 200 401 401 401 401 401"
 DEVELOPMENTS = "/admin/developments/developmentrecord/"
 
 
@@ -110,6 +113,7 @@ TABLE: dict[str, list[Case]] = {
     # -- public pages and feeds: keys and sessions change nothing --
     "": [get("/", PUBLIC)],
     "developments/<slug:slug>/": [get("/developments/beltelecom-5g-2021/", PUBLIC)],
+    "developments/<slug:slug>/timemap/": [get("/developments/beltelecom-5g-2021/timemap/", PUBLIC)],
     r"feeds/^(?P<path>all|countries/[a-z]{2}|topics/[a-z0-9-]+)\.(?P<extension>atom|rss|json)$": [
         get("/feeds/all.atom", PUBLIC)
     ],
@@ -121,6 +125,7 @@ TABLE: dict[str, list[Case]] = {
     "api/v1/developments/": [get("/api/v1/developments/", API)],
     "api/v1/developments/<str:identifier>/": [get("/api/v1/developments/beltelecom-5g-2021/", API)],
     "api/v1/developments/<str:identifier>/history/": [get("/api/v1/developments/beltelecom-5g-2021/history/", API)],
+    "api/v1/developments/<str:identifier>/timemap/": [get("/api/v1/developments/beltelecom-5g-2021/timemap/", API)],
     "api/v1/events/": [get("/api/v1/events/?after=0", API)],
     "api/v1/topics/": [get("/api/v1/topics/", API)],
     "api/v1/countries/": [get("/api/v1/countries/", API)],
@@ -131,6 +136,18 @@ TABLE: dict[str, list[Case]] = {
         post("/api/v1/subscriptions/", "202 202 401 401 202 202 202", {"email": "reader@example.org"})
     ],
     "api/^.*$": [get("/api/v1/nothing-here/", "404 404 404 404 404 404 404")],
+    # Webhook endpoints: a partner's own, through their API key only.
+    "api/v1/webhooks/": [
+        get("/api/v1/webhooks/", PARTNER_ONLY),
+        post("/api/v1/webhooks/", "401 201 401 401 401 401 401", {"url": "https://93.184.216.34/hooks"}),
+    ],
+    "api/v1/webhooks/<uuid:endpoint_id>/": [get(lambda w: f"/api/v1/webhooks/{w.endpoint.pk}/", PARTNER_ONLY)],
+    "api/v1/webhooks/<uuid:endpoint_id>/replay/": [
+        post(lambda w: f"/api/v1/webhooks/{w.endpoint.pk}/replay/", "401 202 401 401 401 401 401", {"after": 0})
+    ],
+    # Bulk exports: public (no package has been written in this world).
+    "exports/latest/": [get("/exports/latest/", "404 404 404 404 404 404 404")],
+    "exports/latest/<str:name>": [get("/exports/latest/developments.csv", "404 404 404 404 404 404 404")],
     # -- the admin: staff only; keys sign nobody in --
     "admin/": [get("/admin/", "login login login login 200 200 200")],
     "admin/login/": [get("/admin/login/", "200 200 200 200 302 302 302")],
@@ -147,9 +164,9 @@ TABLE: dict[str, list[Case]] = {
     "admin/r/<path:content_type_id>/<path:object_id>/": [
         get(lambda w: f"/admin/r/{w.user_type}/{w.users['curator'].pk}/", "login login login login 404 404 404")
     ],
-    r"admin/^(?P<app_label>auth|eventstore|developments|api|digests)/$": [
+    r"admin/^(?P<app_label>auth|eventstore|developments|api|digests|webhooks)/$": [
         get("/admin/developments/", "login login login login 200 200 200"),
-        get("/admin/api/", "login login login login 404 404 200"),
+        get("/admin/api/", "login login login login 404 200 200"),
     ],
     "admin/(?P<url>.*)$": [get("/admin/no-such-page/", "login login login login 404 404 404")],
     **_admin_model_pages(
@@ -208,13 +225,13 @@ TABLE: dict[str, list[Case]] = {
         get(f"{DEVELOPMENTS}add/", "login login login login 200 200 200"),
         post(f"{DEVELOPMENTS}add/", "login login login login done done done", form_data(content_data(), slug="new")),
     ],
-    # API keys: superusers only; revoked, never deleted.
+    # API keys: editors (and partner managers) issue and revoke them; never deleted.
     **_admin_model_pages(
         "api/apikey",
         lambda w: w.key.pk,
-        changelist=ADMIN_ONLY,
-        add=ADMIN_ONLY,
-        change=ADMIN_ONLY,
+        changelist=EDITORS,
+        add=EDITORS,
+        change=EDITORS,
         delete=NOBODY,
     ),
     # Subscribers come in through double opt-in only; the ledger is read-only.
@@ -235,6 +252,28 @@ TABLE: dict[str, list[Case]] = {
         delete=NOBODY,
     ),
 }
+TABLE.update(
+    {
+        # Webhook endpoints come in through the API or add_webhook (which show the secret once).
+        **_admin_model_pages(
+            "webhooks/endpoint",
+            lambda w: w.endpoint.pk,
+            changelist=ADMIN_ONLY,
+            add=NOBODY,
+            change=ADMIN_ONLY,
+            delete=ADMIN_ONLY,
+        ),
+        # The delivery log is read-only.
+        **_admin_model_pages(
+            "webhooks/delivery",
+            lambda w: w.delivery.pk,
+            changelist=ADMIN_ONLY,
+            add=NOBODY,
+            change=ADMIN_ONLY,
+            delete=NOBODY,
+        ),
+    }
+)
 # The admin's list actions and saving an existing development, beside their pages.
 TABLE[f"{DEVELOPMENTS[1:]}<path:object_id>/change/"].append(
     post(
@@ -248,7 +287,7 @@ TABLE[f"{DEVELOPMENTS[1:]}<path:object_id>/change/"].append(
 TABLE["admin/api/apikey/"].append(
     post(
         "/admin/api/apikey/",
-        "login login login login 403 403 done",
+        "login login login login 403 done done",
         lambda w: {"action": "revoke", "_selected_action": [w.key.pk]},
         effect=revoked_keys,
     )
@@ -279,18 +318,16 @@ def test_the_table_covers_every_address():
 
 
 @pytest.fixture
-def world(db, settings, tmp_path, django_user_model):
+def world(roles, settings, tmp_path, django_user_model):
     """Everything the table's addresses open, and one visitor of each role."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.FEEDS_ROOT = tmp_path
     (tmp_path / "all.atom").write_text("<feed xmlns='http://www.w3.org/2005/Atom'/>")
-    groups = _groups()
-    author = _member(django_user_model, "alex-author", groups["Curators"])
-    publisher = _member(django_user_model, "pat-publisher", groups["Editors"])
+    author = member(django_user_model, "alex-author", roles["Curators"])
+    publisher = member(django_user_model, "pat-publisher", roles["Editors"])
     users = {
-        "curator": _member(django_user_model, "cora-curator", groups["Curators"]),
-        "editor": _member(django_user_model, "eddie-editor", groups["Editors"]),
-        "superuser": _member(django_user_model, "root", is_superuser=True, email="root@example.org"),
+        "curator": member(django_user_model, "cora-curator", roles["Curators"]),
+        "editor": member(django_user_model, "eddie-editor", roles["Editors"]),
+        "superuser": member(django_user_model, "root", is_superuser=True, email="root@example.org"),
     }
     partner = django_user_model.objects.create_user("acme", password="correct-horse-battery")
     key, valid = ApiKey.issue(name="dashboard", owner=partner)
@@ -307,6 +344,11 @@ def world(db, settings, tmp_path, django_user_model):
 
     subscriber = Subscriber.objects.create(email="reader@example.net", state=SubscriberState.CONFIRMED, high_water=0)
     digest = Digest.objects.create(subscriber=subscriber, period="2025-W03", frequency="weekly", cutoff_position=0)
+    endpoint, _ = webhook_endpoints.register("https://93.184.216.34/hooks", owner=partner)
+    delivery = Delivery.objects.create(
+        endpoint=endpoint, position=1, webhook_id="msg_1", event_type="development.published", attempt=1,
+        attempted_at=timezone.now(), outcome="delivered", status_code=200, duration_ms=12,
+    )  # fmt: skip
     return SimpleNamespace(
         users=users,
         keys={"partner": valid, "expired": expired, "revoked": revoked},
@@ -316,19 +358,12 @@ def world(db, settings, tmp_path, django_user_model):
         revision=revision,
         subscriber=subscriber,
         digest=digest,
-        group=groups["Curators"],
+        endpoint=endpoint,
+        delivery=delivery,
+        group=roles["Curators"],
         event=Event.objects.first(),
         user_type=ContentType.objects.get_for_model(django_user_model).pk,
     )
-
-
-def _groups():
-    from django.apps import apps
-    from django.db import connection
-
-    if Group.objects.filter(name__in=roles_migration.ROLES).count() < len(roles_migration.ROLES):
-        roles_migration.create_roles(apps, SimpleNamespace(connection=connection))
-    return {group.name: group for group in Group.objects.filter(name__in=roles_migration.ROLES)}
 
 
 class Rollback(Exception):
@@ -388,7 +423,7 @@ def test_each_role_gets_what_the_table_says(world, route):
 @pytest.mark.parametrize("role", ["expired", "revoked"])
 def test_an_expired_or_revoked_key_is_refused_with_a_clear_error_everywhere_in_the_api(world, role):
     api_cases = [case for route, cases in TABLE.items() if re.match(r"api/(v1|schema|docs)", route) for case in cases]
-    assert len(api_cases) == 10
+    assert len(api_cases) == 14
     for case in api_cases:
         response, _ = _visit(world, role, case)
         assert response.status_code == 401, case.url

@@ -49,7 +49,9 @@ def test_the_timeline_lists_published_developments_by_date_newest_first(client, 
     response = client.get("/")
     assert response.status_code == 200
     assert titles(response) == ["ITU standards meeting", "Belarus 5G test", "Russia AI memorandum"]
-    assert "<time>2019-03-14</time>" in response.content.decode()
+    page = response.content.decode()
+    assert '<time datetime="2019-03-14" data-edtf="2019-03-14">14 March 2019</time>' in page
+    assert '<time datetime="2021" data-edtf="2021~">2021 (approximate)</time>' in page
     assert autodiscovery(response) == ["/feeds/all.atom", "/feeds/all.rss", "/feeds/all.json"]
 
 
@@ -125,7 +127,7 @@ def test_the_development_page_shows_its_facts_sources_and_history(client, curato
     page = response.content.decode()
     assert response.status_code == 200
     for fact in (
-        "<dd>2021-06</dd>",
+        '<dd><time datetime="2021-06" data-edtf="2021-06">June 2021</time></dd>',
         "<dd>Network test</dd>",
         "<dd>In force</dd>",
         '<a href="/?country=by">Belarus</a>',
@@ -134,10 +136,14 @@ def test_the_development_page_shows_its_facts_sources_and_history(client, curato
         '<a href="/?topic=5g">5G</a>',
         '1.235 Gbit/s <span class="meta">— peak download speed</span>',
         "Minsk, Belarus",
-        '<a href="https://example.org/report" rel="noopener nofollow">Beltelecom report</a>, Beltelecom',
+        '<a href="https://example.org/report" rel="noopener nofollow">Beltelecom report</a>. Beltelecom.',
     ):
         assert fact in page
-    history = re.findall(r"<li><strong>(\w+)</strong> <time[^>]*>([^<]+)</time>(?: — ([^<]+))?</li>", page)
+    history = re.findall(
+        r'<li id="revision-\d+"><strong>(\w+)</strong> <a href="[^"]+" rel="memento"><time[^>]*>([^<]+)</time></a>'
+        r"(?: — ([^<]+))?</li>",
+        page,
+    )
     assert history == [
         ("Published", "1 March 2024, 09:00 UTC", ""),
         ("Update", "5 March 2024, 16:30 UTC", "Stage confirmed."),
@@ -164,3 +170,125 @@ def test_unknown_developments_are_404(client, db):
 def test_the_pages_need_no_javascript(client, chronicle):
     for path in ("/", "/developments/by-5g/"):
         assert "<script" not in client.get(path).content.decode()
+
+
+def test_sources_are_shown_as_a_reader_cites_them_without_file_names(client, curator, editor):
+    article = {
+        "title": "Harbour links of the north",
+        "author": "A. Testwriter",
+        "publisher": "Coastal Review",
+        "published": "2021-10",
+        "locator": "010_a1b2c3d4e5f60718.txt, section 'Construction', paragraph 2",
+        "quote": "the link opened on 14 September 2021",
+    }
+    release = {
+        "title": "Fibre link opens",
+        "publisher": "Ridge Networks",
+        "url": "https://ridge.example.org/news/link-opens",
+        "accessed": "2021-10-02",
+        "locator": "named in 010_a1b2c3d4e5f60718.txt, list of cited sources, reference 1",
+    }
+    published_development(curator, editor, slug="harbour-link", date="2016?/2021?", sources=[article, release])
+    page = client.get("/developments/harbour-link/").content.decode()
+    assert ".txt" not in page
+    assert (
+        "Harbour links of the north. A. Testwriter. Coastal Review, October 2021. "
+        "Section &#x27;Construction&#x27;, paragraph 2."
+    ) in page
+    assert (
+        '<a href="https://ridge.example.org/news/link-opens" rel="noopener nofollow">Fibre link opens</a>. '
+        "Ridge Networks. Named in “Harbour links of the north”, list of cited sources, reference 1. "
+        "Accessed 2 October 2021."
+    ) in page
+    assert '<span class="date" data-edtf="2016?/2021?">between 2016 and 2021, uncertain</span>' in page
+
+
+def test_two_countries_in_the_address_both_apply_as_in_the_api(client, chronicle):
+    response = client.get("/?country=by&country=cn")
+    assert response.status_code == 200
+    assert titles(response) == ["Belarus 5G test"]
+    page = response.content.decode()
+    assert "<h1>Belarus and China</h1>" in page
+    assert '<option value="by" selected>' in page and '<input type="hidden" name="country" value="cn">' in page
+    assert {"/feeds/countries/by.atom", "/feeds/countries/cn.atom"} <= set(autodiscovery(response))
+
+
+def test_the_timeline_search_is_the_api_search(client, chronicle):
+    for query in ("itu", "ITU stand", "memo", "belarus 5g", "опыт", "tandards"):
+        page_titles = titles(client.get("/", {"q": query}))
+        api_answer = client.get("/api/v1/developments/", {"q": query}).json()
+        api_titles = [item["title"] for item in api_answer["results"]]
+        assert sorted(page_titles) == sorted(api_titles), query
+    assert titles(client.get("/?q=ITU+stand")) == ["ITU standards meeting"]
+    assert titles(client.get("/?q=tandards")) == []
+
+
+@pytest.fixture
+def kinds_chronicle(curator, editor):
+    published_development(curator, editor, slug="by-5g", title="Belarus 5G test", date="2021-06")
+    published_development(
+        curator,
+        editor,
+        slug="trade-2024",
+        title="Trade exceeds $8.4 billion",
+        kind="indicator",
+        date="2024",
+        topics=["trade"],
+    )
+    published_development(
+        curator,
+        editor,
+        slug="sanctions-2021",
+        title="Sanctions after the forced landing",
+        kind="context",
+        date="2021-05?",
+        countries=["BY"],
+        topics=["diplomacy"],
+    )
+
+
+def test_the_timeline_lists_developments_and_context_and_keeps_figures_under_their_own_filter(client, kinds_chronicle):
+    default = client.get("/")
+    assert titles(default) == ["Belarus 5G test", "Sanctions after the forced landing"]
+    assert '<span class="flag">Context</span>' in default.content.decode()
+    assert "2 developments" in default.content.decode()
+    figures = client.get("/?kind=indicator")
+    assert titles(figures) == ["Trade exceeds $8.4 billion"]
+    assert "1 figure" in figures.content.decode()
+    assert '<option value="indicator" selected>Figures</option>' in figures.content.decode()
+    assert titles(client.get("/?kind=context")) == ["Sanctions after the forced landing"]
+    assert client.get("/?kind=rumour").status_code == 400
+
+
+def test_the_api_still_filters_figures_and_context_by_kind(client, kinds_chronicle):
+    everything = client.get("/api/v1/developments/").json()["results"]
+    assert {item["kind"] for item in everything} == {"network-test", "indicator", "context"}
+    figures = client.get("/api/v1/developments/?kind=indicator").json()["results"]
+    assert [item["title"] for item in figures] == ["Trade exceeds $8.4 billion"]
+
+
+def test_the_development_page_says_how_its_date_is_known_and_marks_context(client, curator, editor):
+    published_development(
+        curator, editor, slug="polonez-test", title="Polonez test announced", date="../2015-06-18", date_basis="bounded"
+    )
+    published_development(
+        curator, editor, slug="landing", title="Forced landing", kind="context", date="2021-05?", date_basis="inferred"
+    )
+    page = client.get("/developments/polonez-test/").content.decode()
+    assert "The source says only that it happened by this date." in page
+    context = client.get("/developments/landing/").content.decode()
+    assert "Worked out from the source&#x27;s own date" in context
+    assert "Context: not cooperation itself" in context
+
+
+def test_related_developments_link_to_each_other_from_both_pages(client, curator, editor):
+    published_development(curator, editor, slug="treaty-2015", title="Treaty signed", date="2015-05")
+    published_development(
+        curator, editor, slug="treaty-in-force", title="Treaty in force", date="2016-09", related=["treaty-2015"]
+    )
+    published_development(curator, editor, slug="unrelated", title="Something else", date="2016")
+    named = client.get("/developments/treaty-in-force/").content.decode()
+    naming = client.get("/developments/treaty-2015/").content.decode()
+    assert '<a href="/developments/treaty-2015/">Treaty signed</a>' in named
+    assert '<a href="/developments/treaty-in-force/">Treaty in force</a>' in naming
+    assert "Something else" not in named + naming

@@ -29,10 +29,13 @@ class Command(BaseCommand):
             return
         with tqdm(total=len(records), unit="record", file=self.stderr, disable=None) as bar:
             summary = importing.load(records, source_name=path.name, on_record=bar.update)
-        if not summary.created and not summary.updated:
+        for key in summary.notes_not_applied:
+            self.stdout.write(f"  {key}: correction_note not applied; the record is new or unchanged.")
+        if not summary.created and not summary.updated and not summary.corrected:
             self.stdout.write(f"{path}: nothing to do; all {summary.total} developments are already up to date.")
         else:
             self.stdout.write(
                 f"{path}: loaded {summary.total} developments — {len(summary.created)} new, "
-                f"{len(summary.updated)} updated, {len(summary.unchanged)} unchanged."
+                f"{len(summary.corrected)} corrected, {len(summary.updated)} updated, "
+                f"{len(summary.unchanged)} unchanged."
             )

@@ -9,3 +9,13 @@ document.addEventListener("click", function (event) {
   link.closest("tr").insertAdjacentHTML("beforebegin", row);
   total.value = Number(total.value) + 1;
 });
+
+// Django's country picker labels its filter boxes with an icon carrying aria-label; give the
+// icon the role that permits it (it is built on load, so wait for that).
+window.addEventListener("load", function () {
+  setTimeout(function () {
+    document.querySelectorAll(".search-label-icon[aria-label]").forEach(function (icon) {
+      icon.setAttribute("role", "img");
+    });
+  }, 0);
+});

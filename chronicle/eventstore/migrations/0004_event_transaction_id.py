@@ -19,6 +19,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("eventstore", "0002_append_only_triggers")]
+    dependencies = [("eventstore", "0003_seal")]
 
     operations = [migrations.RunPython(add, drop)]

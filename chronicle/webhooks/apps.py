@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class WebhooksConfig(AppConfig):
+    name = "chronicle.webhooks"
+    label = "webhooks"
+    verbose_name = "Webhooks"
+
+    def ready(self) -> None:
+        from chronicle.developments.signals import public_events_committed
+
+        from .delivery import queue_deliveries
+
+        public_events_committed.connect(queue_deliveries, dispatch_uid="webhooks.queue_deliveries")

@@ -1,0 +1,54 @@
+import pytest
+
+from chronicle.api.models import ApiKey
+from tests.webhooks.receiver import Receiver
+
+
+@pytest.fixture(autouse=True)
+def loopback_allowed(settings):
+    """Receivers in these tests listen on loopback, which production refuses by default."""
+    settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
+    settings.WEBHOOKS_CONCURRENCY = 1
+    settings.WEBHOOKS_RETRY_BASE_SECONDS = 0.05
+    settings.WEBHOOKS_TIMEOUT_SECONDS = 2
+
+
+@pytest.fixture
+def receiver():
+    receivers = []
+
+    def make(**options) -> Receiver:
+        receivers.append(Receiver(**options).start())
+        return receivers[-1]
+
+    yield make
+    for started in receivers:
+        started.stop()
+
+
+@pytest.fixture
+def partner(db, django_user_model):
+    user = django_user_model.objects.create_user("acme-partner", email="hooks@acme.example", password="x-long-pass")
+    _, key = ApiKey.issue(name="Acme", owner=user)
+    return user, {"authorization": f"Api-Key {key}"}
+
+
+@pytest.fixture
+def publisher(db):
+    from chronicle.developments import commands
+
+    return commands.system_user("webhook-test-publisher")
+
+
+@pytest.fixture
+def publish(publisher):
+    from chronicle.developments import commands
+    from tests.factories import content_data
+
+    def publish(slug: str, **overrides):
+        outcome = commands.draft_development(content_data(**overrides), actor=publisher, slug=slug)
+        commands.submit_development(outcome.development_id, actor=publisher)
+        commands.publish_development(outcome.development_id, actor=publisher)
+        return outcome.development_id
+
+    return publish

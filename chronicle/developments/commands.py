@@ -1,10 +1,10 @@
 """The command functions: the only way developments change.
 
 Admin actions, API views, management commands and tasks all call these. Each one takes
-the acting user explicitly, checks their permission, loads the development's stream,
-lets the domain decide the new events, and in one transaction appends them (stating the
-expected version) and updates the read models. Public events are announced only after
-the transaction commits.
+the acting user explicitly, checks their permission, loads the development's state from
+its read model, lets the domain decide the new events, and in one transaction appends them
+(stating the expected version) and updates the read models. Public events are announced
+only after the transaction commits.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -28,7 +28,7 @@ from chronicle.domain.content import Content, changed_fields, content_from_store
 from chronicle.domain.errors import DomainError, VersionConflict
 from chronicle.domain.events import PUBLIC_EVENT_TYPES, Event
 from chronicle.eventstore import store
-from chronicle.eventstore.store import NewEvent, RecordedEvent
+from chronicle.eventstore.store import NewEvent, RecordedEvent, StreamAppend
 
 from . import projections
 from .signals import public_events_committed
@@ -296,15 +296,44 @@ def _record(
     version = start.state.version if start else 0
     if not events:
         return Outcome(development_id, version, [])
-    recorded = store.append(
-        development_id,
-        version,
-        [NewEvent(type=event.type, data=event.data()) for event in events],
-        event_metadata(actor, origin, correlation_id, causation_id),
+    recorded = record_changes(
+        [Change(development_id, start, events)], metadata=event_metadata(actor, origin, correlation_id, causation_id)
     )
-    projections.save([projections.project(recorded, start)])
-    announce(recorded)
     return Outcome(development_id, recorded[-1].version, recorded)
+
+
+class Change(NamedTuple):
+    """New events the domain decided for one development, from where its read model stood."""
+
+    development_id: uuid.UUID
+    start: projections.Start | None
+    events: list[Event]
+
+
+def record_changes(
+    changes: list[Change], *, metadata: dict[str, Any] | None = None, actor=None, origin=""
+) -> list[RecordedEvent]:
+    """Record the domain's events of many developments in the caller's transaction: one
+    append, one statement per read-model table, public events announced after commit.
+    `metadata` is shared by all; without it each change gets its own (`actor`, `origin`)."""
+    appends = [
+        StreamAppend(
+            change.development_id,
+            change.start.state.version if change.start else 0,
+            [NewEvent(type=event.type, data=event.data()) for event in change.events],
+            metadata or event_metadata(actor, origin),
+        )
+        for change in changes
+        if change.events
+    ]
+    recorded = store.append_streams(appends)
+    streams: dict[uuid.UUID, list[RecordedEvent]] = {}
+    for event in recorded:
+        streams.setdefault(event.stream_id, []).append(event)
+    starts = {change.development_id: change.start for change in changes}
+    projections.save([projections.project(events, starts[stream]) for stream, events in streams.items()])
+    announce(recorded)
+    return recorded
 
 
 def event_metadata(actor, origin: str, correlation_id=None, causation_id=None) -> dict[str, Any]:

@@ -122,26 +122,40 @@ class Start:
 def load(development_id: UUID) -> Start | None:
     """The development as its read models hold it, locked against other commands until this
     transaction ends; None if there is none."""
+    return load_many([development_id]).get(development_id)
+
+
+def load_many(development_ids: Sequence[UUID]) -> dict[UUID, Start]:
+    """`load` for many developments at once (an import's batch): two round trips."""
     if connection.vendor == "postgresql":
-        # An advisory lock, not SELECT … FOR UPDATE: locking a row gives the transaction an id
+        # Advisory locks, not SELECT … FOR UPDATE: locking a row gives the transaction an id
         # before its append, which would make the append wait for every other (store.py).
-        # Plain SQL: compiling the ORM query cost more than running it.
+        # In key order, so two batches never wait for each other in a circle. Plain SQL:
+        # compiling the ORM query cost more than running it.
+        keys = sorted(_lock_keys(development_id) for development_id in development_ids)
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", _lock_keys(development_id))
-            cursor.execute(_LOAD, [development_id])
-            found = cursor.fetchone()
-        row = dict(zip((*_START_FIELDS, "first_published_at"), found, strict=True)) if found else None
-        if row is not None:  # Django reads jsonb as text and decodes it itself
+            if len(keys) == 1:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", keys[0])
+            else:
+                cursor.execute(
+                    "SELECT count(pg_advisory_xact_lock(a, b)) FROM unnest(%s::int[], %s::int[]) AS k(a, b)",
+                    [[a for a, _ in keys], [b for _, b in keys]],
+                )
+            cursor.execute(_LOAD, [list(development_ids)])
+            rows = [dict(zip(("id", *_START_FIELDS, "first_published_at"), found, strict=True)) for found in cursor]
+        for row in rows:  # Django reads jsonb as text and decodes it itself
             for name in ("content", "published_content", "revision_authors"):
                 row[name] = json.loads(row[name]) if row[name] is not None else None
     else:
-        row = (
-            DevelopmentRecord.objects.filter(id=development_id)
-            .values(*_START_FIELDS, first_published_at=_FIRST_PUBLISHED)
-            .first()
+        rows = list(
+            DevelopmentRecord.objects.filter(id__in=development_ids).values(
+                "id", *_START_FIELDS, first_published_at=_FIRST_PUBLISHED
+            )
         )
-    if row is None:
-        return None
+    return {row["id"]: _start(row) for row in rows}
+
+
+def _start(row: dict[str, Any]) -> Start:
     published = row["published_content"]
     state = domain.Development(
         slug=row["slug"],
@@ -183,11 +197,11 @@ _START_FIELDS = (
 
 
 _LOAD = (
-    "SELECT "  # noqa: S608 (names from the models)
+    "SELECT r.id, "  # noqa: S608 (names from the models)
     + ", ".join(f"r.{DevelopmentRecord._meta.get_field(name).column}" for name in _START_FIELDS)
     + ", p.first_published_at"
     + f" FROM {DevelopmentRecord._meta.db_table} r LEFT JOIN {PublicDevelopment._meta.db_table} p ON p.id = r.id"
-    + " WHERE r.id = %s"
+    + " WHERE r.id = ANY(%s::uuid[])"
 )
 
 

@@ -7,8 +7,8 @@ On PostgreSQL each event records the id of the transaction that wrote it
 (`transaction_id`). An append takes its positions inside a short critical section (a
 session advisory lock held for the INSERT only, not until commit), and a transaction that
 has not written before gets its id there too, so ids grow with positions. A reader then
-sees only events of transactions older than the oldest one still in flight
-(`pg_snapshot_xmin`): when it sees position P, every writer that took a lower position has
+sees only events of transactions older than the oldest one of this database still in
+flight (`visibility.py`): when it sees position P, every writer that took a lower position has
 finished. A transaction that had already written before its append has an older id; such
 an append waits, under an exclusive `IN_FLIGHT` lock, until the appends in flight commit,
 and holds later ones off until it commits itself.

@@ -8,7 +8,7 @@ developments the way bench/api.py does (events appended, read models rebuilt), t
 `/`, `/?country=BY` and `/?year=2015` through Django's full request stack with production
 settings, first without the chart (the baseline: the list alone), then with it, alternating,
 and prints the median time of each and the ratio. Up to charts.MAX_MARKS developments get
-a mark each; above that, counts per period come from one grouped query.
+a mark each; above that, counts per period come from one query grouped by date.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def measure(paths: list[str], repeat: int) -> dict[str, tuple[float, float, str]
         drawn = ""
         for _ in range(repeat + 1):  # the first round warms up
             for with_chart in (False, True):
-                views.timeline_chart = chart_of if with_chart else (lambda developments: None)
+                views.timeline_chart = chart_of if with_chart else (lambda developments, count: None)
                 started = time.perf_counter()
                 response = client.get(path, HTTP_HOST="127.0.0.1")
                 timings[with_chart].append(time.perf_counter() - started)

@@ -64,6 +64,12 @@ def as_of_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def memento_url(original: str, moment: datetime) -> str:
+    """The memento of `original` as it was at `moment` (a revision's record time)."""
+    separator = "&" if "?" in original else "?"
+    return f"{original}{separator}as_of={quote(as_of_text(moment))}"
+
+
 def memento_datetime(moment: datetime) -> str:
     return http_date(moment.timestamp())
 
@@ -85,11 +91,7 @@ class Timeline:
 
     @classmethod
     def of(cls, original: str, timemap: str, revisions: Sequence[PublicRevision]) -> Timeline:
-        separator = "&" if "?" in original else "?"
-        mementos = tuple(
-            Memento(f"{original}{separator}as_of={quote(as_of_text(r.recorded_at))}", r.recorded_at, r)
-            for r in revisions
-        )
+        mementos = tuple(Memento(memento_url(original, r.recorded_at), r.recorded_at, r) for r in revisions)
         return cls(original, timemap, mementos)
 
     def index_at(self, moment: datetime) -> int | None:

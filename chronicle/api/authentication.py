@@ -19,10 +19,17 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     """
 
     def authenticate(self, request):
-        header = authentication.get_authorization_header(request).decode("latin-1")
+        header = authentication.get_authorization_header(request).decode("latin-1").strip()
+        if not header:
+            return None
         keyword, _, text = header.partition(" ")
         if keyword.lower() != KEYWORD.lower():
-            return None
+            # Another scheme (Bearer, Basic, …) is a client that meant to sign in: tell it how.
+            raise exceptions.AuthenticationFailed(
+                f"Chronicle does not take “{keyword[:40]}” credentials; send Authorization: Api-Key <key>."
+            )
+        if not text.strip():
+            raise exceptions.AuthenticationFailed("The key is missing; send Authorization: Api-Key <key>.")
         parsed = parse_key(text.strip())
         key = None
         if parsed is not None:

@@ -51,6 +51,14 @@ answer with `as_of` is a memento, with `Memento-Datetime` and `prev` / `next` li
 `Accept: application/json`). A retracted development keeps its TimeMap and its earlier
 versions.
 
+## Citations
+The detail answers `Accept: application/x-bibtex` (BibTeX), `application/x-research-info-systems`
+(RIS) and `application/vnd.citationstyles.csl+json` (CSL-JSON) with a citation of the version
+shown: Chronicle as publisher, the title, the version (revision and record time), the memento
+URL of that version, the date accessed and the development's own date. With `as_of`, of the
+version current then. The development's page offers the same as `cite.bib`, `cite.ris` and
+`cite.json`.
+
 ## Keeping a copy in sync
 Read `/api/v1/events/?after=0`, store `next`, and ask again with `after=<next>`. The
 stream never skips: an event with a lower position cannot appear after a higher one was
@@ -127,6 +135,8 @@ ACCEPT_DATETIME = OpenApiParameter(
     ),
     examples=[OpenApiExample("Before a correction", value="Wed, 01 May 2024 12:00:00 GMT")],
 )
+# Formats are chosen by the Accept header only; a `format` parameter is refused like any unknown one.
+NO_FORMAT_PARAMETER = OpenApiParameter("format", exclude=True)
 MEMENTO_REDIRECT = OpenApiResponse(
     description="Memento: `Location` is the memento current at `Accept-Datetime`; `Link` names the original, "
     "the TimeMap and the first and last mementos."
@@ -134,6 +144,14 @@ MEMENTO_REDIRECT = OpenApiResponse(
 BAD_DATETIME = OpenApiResponse(
     ErrorSerializer, description="A parameter is not valid, unknown or repeated, or `Accept-Datetime` is malformed."
 )
+
+
+def citation(label: str) -> OpenApiResponse:
+    return OpenApiResponse(
+        OpenApiTypes.STR,
+        description=f"A citation of the version shown (now, or `as_of`) in {label}, as the page's `cite.*` give it.",
+    )
+
 
 AS_OF = _param(
     "as_of",

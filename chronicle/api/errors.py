@@ -8,6 +8,8 @@ each bad parameter or body field to its problems (empty when no field is at faul
 
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import JsonResponse
@@ -37,7 +39,10 @@ def exception_handler(exc, context):
         code = getattr(exc, "default_code", "error")
         message, fields = _message(response.data) or str(exc), {}
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            message = f"Too many requests; retry in {int(exc.wait) + 1} seconds."
+            # One number for people and programs: whole seconds, rounded up.
+            seconds = max(1, math.ceil(exc.wait))
+            response["Retry-After"] = str(seconds)
+            message = f"Too many requests; retry in {seconds} second{'s' if seconds != 1 else ''}."
     response.data = error_body(code, message, fields)
     return response
 

@@ -120,6 +120,15 @@ class DevelopmentListParameters(PageParameters, AsOfParameter):
         return attrs
 
 
+class TimelineParameters(DevelopmentListParameters):
+    """The list's filters; one answer of the latest `limit` by date, no pages."""
+
+    cursor = None
+    ordering = None
+    include_retracted = None
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=1000, default=200)
+
+
 class HistoryParameters(PageParameters, AsOfParameter):
     limit = serializers.IntegerField(required=False, min_value=1, max_value=100, default=100)
 

@@ -37,7 +37,11 @@ class ActorSerializer(serializers.Serializer):
 
 
 class AmountSerializer(serializers.Serializer):
-    value = serializers.CharField(help_text="A decimal number written out in full, e.g. “200000000” or “1.235”.")
+    value = serializers.CharField(
+        help_text="A decimal number written out in full, e.g. “200000000” or “1.235”. A string, not a JSON "
+        "number, so that no digit is lost: many JSON readers turn numbers into binary floating point "
+        "(1.235 becomes 1.2350000000000001). Read it with a decimal type."
+    )
     currency = serializers.CharField(required=False, help_text="ISO 4217 code, for money.")
     unit = serializers.CharField(required=False, help_text="For anything but money, e.g. Gbit/s.")
     measures = serializers.CharField(help_text="What the amount measures.")

@@ -10,6 +10,7 @@ urlpatterns = [
     path("v1/developments/<str:identifier>/", views.DevelopmentDetail.as_view(), name="development-detail"),
     path("v1/developments/<str:identifier>/history/", views.DevelopmentHistory.as_view(), name="development-history"),
     path("v1/developments/<str:identifier>/timemap/", views.DevelopmentTimeMap.as_view(), name="development-timemap"),
+    path("v1/timeline.json", views.Timeline.as_view(), name="timeline"),
     path("v1/events/", views.PublicEvents.as_view(), name="event-list"),
     path("v1/events/head/", views.LogHead.as_view(), name="event-head"),
     path("v1/topics/", views.Topics.as_view(), name="topic-list"),

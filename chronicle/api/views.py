@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponsePermanentRedirect
 from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.authentication import SessionAuthentication
@@ -18,13 +20,13 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chronicle import memento
+from chronicle import citations, memento
 from chronicle.developments.models import PublicDevelopment
 from chronicle.domain.content import country_name
 from chronicle.domain.vocabulary import TOPICS
 from chronicle.eventstore import sealing, store
 
-from . import docs, filters, selectors, serializers
+from . import docs, filters, selectors, serializers, timelinejs
 from .authentication import ApiKeyAuthentication
 from .conditional import etag_for, not_modified, with_validators
 from .errors import error_response
@@ -38,6 +40,12 @@ class PublicApiView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [AnonymousThrottle, PartnerThrottle]
     renderer_classes = [JSONRenderer]
+
+    def handle_exception(self, exc):
+        # Errors are JSON whichever format was asked for (a TimeMap, a citation).
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
 
     def respond(self, request, etag: str, last_modified, build: Callable[[], dict]):
         """A 304 if the client's copy is current; else the body, built at most once per ETag.
@@ -89,6 +97,50 @@ class DevelopmentList(PublicApiView):
         return self.respond(request, etag_for(request, position), last_modified, build)
 
 
+class Timeline(PublicApiView):
+    @extend_schema(
+        operation_id="timeline",
+        summary="Developments for TimelineJS",
+        description=(
+            "The developments the list's filters match, in Knight Lab's TimelineJS JSON format, so a newsroom can "
+            "point TimelineJS at this address. Dates keep their precision: `start_date` and `end_date` carry only "
+            "the year, month and day the date names; `display_date` writes it for people (“June 2021 (approximate)”, "
+            "“before 18 June 2015”). `group` is the kind. One answer, no pages: the latest `limit` developments by "
+            "date. Any website may read it from a browser (CORS)."
+        ),
+        parameters=[
+            *(p for p in docs.DEVELOPMENT_FILTERS if p.name not in ("ordering", "include_retracted")),
+            docs.AS_OF,
+            docs.limit(200, 1000),
+        ],
+        responses={200: timelinejs.TimelineSerializer, 304: docs.NOT_MODIFIED, **docs.COMMON_ERRORS},
+        examples=docs.ERROR_EXAMPLES[:2] + docs.ERROR_EXAMPLES[3:],
+    )
+    def get(self, request):
+        params = filters.read(request, filters.TimelineParameters)
+        params.update(include_retracted=False, ordering="-date")
+        position, last_modified = selectors.public_version(params.get("as_of"))
+
+        def build() -> dict:
+            page = selectors.developments(params)
+            return timelinejs.timeline(
+                page.items,
+                page_url=lambda development: request.build_absolute_uri(f"/developments/{development.slug}/"),
+                site_url=request.build_absolute_uri("/"),
+                more=page.next_cursor is not None,
+                limit=params["limit"],
+            )
+
+        return self.respond(request, etag_for(request, position), last_modified, build)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # TimelineJS on a newsroom's page fetches this from the reader's browser; the data is
+        # public and no credentials are involved.
+        response["Access-Control-Allow-Origin"] = "*"
+        return response
+
+
 def _development(identifier: str, as_of=None) -> PublicDevelopment:
     development = selectors.development(identifier, as_of)
     if development is None:
@@ -96,7 +148,45 @@ def _development(identifier: str, as_of=None) -> PublicDevelopment:
     return development
 
 
+class TextRenderer(BaseRenderer):
+    """A body the view wrote as text (a TimeMap, a citation)."""
+
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data.encode()
+
+
+class LinkFormatRenderer(TextRenderer):
+    media_type = memento.LINK_FORMAT
+    format = "link"
+
+
+class CitationRenderer(TextRenderer):
+    extension: str  # of the page's cite.* it matches
+
+
+class BibtexRenderer(CitationRenderer):
+    extension = format = "bib"
+    media_type = citations.FORMATS[extension].media_type
+
+
+class RisRenderer(CitationRenderer):
+    extension = format = "ris"
+    media_type = citations.FORMATS[extension].media_type
+
+
+class CslJsonRenderer(CitationRenderer):
+    extension, format = "json", "csl"
+    media_type = citations.FORMATS[extension].media_type
+
+
+CITATION_RENDERERS = [BibtexRenderer, RisRenderer, CslJsonRenderer]
+
+
 class DevelopmentDetail(PublicApiView):
+    renderer_classes = [JSONRenderer, *CITATION_RENDERERS]
+
     @extend_schema(
         operation_id="developments_retrieve",
         summary="One development",
@@ -105,9 +195,10 @@ class DevelopmentDetail(PublicApiView):
             "title and `retraction`; its other facts are null (see Retracted developments above). A Memento "
             "TimeGate: see Time travel above."
         ),
-        parameters=[docs.AS_OF, docs.ACCEPT_DATETIME],
+        parameters=[docs.AS_OF, docs.ACCEPT_DATETIME, docs.NO_FORMAT_PARAMETER],
         responses={
-            200: serializers.DevelopmentSerializer,
+            (200, "application/json"): serializers.DevelopmentSerializer,
+            **{(200, fmt.media_type): docs.citation(fmt.label) for fmt in citations.FORMATS.values()},
             302: docs.MEMENTO_REDIRECT,
             304: docs.NOT_MODIFIED,
             404: docs.NOT_FOUND,
@@ -121,17 +212,31 @@ class DevelopmentDetail(PublicApiView):
             return _timeline(request, _development(identifier).id).redirect(request.META[memento.ACCEPT_DATETIME])
         params = filters.read(request, filters.AsOfParameter)
         development = _development(identifier, params.get("as_of"))
-        etag = etag_for(request, development.id, development.last_public_position, development.status)
-        response = self.respond(
-            request,
-            etag,
-            development.updated_at,
-            lambda: serializers.DevelopmentSerializer(development, context={"request": request}).data,
-        )
+        if isinstance(request.accepted_renderer, CitationRenderer):
+            response = self.cite(request, development, request.accepted_renderer.extension)
+        else:
+            etag = etag_for(request, development.id, development.last_public_position, development.status)
+            response = self.respond(
+                request,
+                etag,
+                development.updated_at,
+                lambda: serializers.DevelopmentSerializer(development, context={"request": request}).data,
+            )
+        patch_vary_headers(response, ["Accept"])  # JSON or a citation
         timeline = _timeline(request, development.id)
         if params.get("as_of"):
             return timeline.mark_memento(response, timeline.index_of(development.last_public_position))
         return timeline.mark_original(response)
+
+    def cite(self, request, development: PublicDevelopment, extension: str):
+        """The same citation as the page's cite.* for the version shown (`as_of` or now)."""
+        accessed = timezone.now().date()
+        page = request.build_absolute_uri(reverse("public:development", args=[development.slug]))
+        etag = etag_for(request, extension, development.id, development.last_public_position, accessed)
+        if cached := not_modified(request, etag, development.updated_at):
+            return cached
+        text = citations.citation(development, development.last_revision, page, accessed).render(extension)
+        return with_validators(Response(text), etag, development.updated_at)
 
 
 def _timeline(request, development_id) -> memento.Timeline:
@@ -140,22 +245,12 @@ def _timeline(request, development_id) -> memento.Timeline:
     return memento.Timeline.of(original, timemap, selectors.revision_times(development_id))
 
 
-class LinkFormatRenderer(BaseRenderer):
-    media_type = memento.LINK_FORMAT
-    format = "link"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        if isinstance(data, str):
-            return data.encode()
-        return JSONRenderer().render(data, accepted_media_type, renderer_context)  # an error
-
-
 class DevelopmentTimeMap(PublicApiView):
     renderer_classes = [LinkFormatRenderer, JSONRenderer]
 
     @extend_schema(
         operation_id="developments_timemap",
+        parameters=[docs.NO_FORMAT_PARAMETER],
         summary="Its versions (Memento TimeMap)",
         description=(
             "Every public revision as a memento of the development's detail (RFC 7089 section 5), oldest "

@@ -97,14 +97,21 @@ def draft_development(
     """Record a new development as a draft. Its id derives from its slug."""
     _require_permission(actor, "draft_development", "draft developments")
     content = _content(content)
-    slug = slug or _slug_for(content.title)
-    development_id = development_id_for(slug)
-    events = domain.draft(slug, content, actor=_actor_id(actor))
-    try:
-        with _pipelined(), _one_transaction():
-            return _record(development_id, None, events, actor, origin, correlation_id)
-    except VersionConflict:
-        raise DomainError(f"A development with the address “{slug}” already exists; choose another slug.") from None
+    from .models import DevelopmentRecord
+
+    # A slug derived from the title gets a number only when the address is taken.
+    candidates = [slug] if slug else _slugs_for(content.title)
+    for candidate in candidates:
+        if slug is None and DevelopmentRecord.objects.filter(slug=candidate).exists():
+            continue
+        events = domain.draft(candidate, content, actor=_actor_id(actor))
+        try:
+            with _pipelined(), _one_transaction():
+                return _record(development_id_for(candidate), None, events, actor, origin, correlation_id)
+        except VersionConflict:
+            if slug is not None:
+                break
+    raise DomainError(f"A development with the address “{candidates[-1]}” already exists; choose another slug.")
 
 
 def revise_development(development_id, content, *, actor, expected_version: int | None = None, **options) -> Outcome:
@@ -401,11 +408,12 @@ def _content(content: dict[str, Any] | Content) -> Content:
     return content if isinstance(content, Content) else Content.from_dict(content)
 
 
-def _slug_for(title: str) -> str:
+def _slugs_for(title: str) -> list[str]:
+    """The title's slug, then the same with -2, -3, … for when it is taken."""
     from django.utils.text import slugify
 
     base = slugify(title)[:80].strip("-") or "development"
-    return f"{base}-{uuid.uuid4().hex[:6]}"
+    return [base] + [f"{base}-{number}" for number in range(2, 100)]
 
 
 def _actor_id(actor) -> str:

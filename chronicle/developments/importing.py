@@ -148,17 +148,19 @@ def read_import_file(path: Path) -> list[ImportRecord]:
             continue
         seen[key] = index
         records.append(ImportRecord(key, content, note or ""))
-    errors.extend(_unknown_related(records, seen))
+    in_file = {record.get("key") for record in document["developments"] if isinstance(record, dict)}
+    errors.extend(_unknown_related(records, seen, in_file))
     if errors:
         raise ImportFileInvalid(sorted(errors, key=lambda e: e.index))
     return records
 
 
-def _unknown_related(records: list[ImportRecord], indexes: dict[str, int]) -> list[RecordError]:
+def _unknown_related(records: list[ImportRecord], indexes: dict[str, int], in_file: set) -> list[RecordError]:
     """A record may relate to another record of the file or to a development already recorded."""
     named = {slug for record in records for slug in record.content.related}
-    recorded = DevelopmentRecord.objects.filter(slug__in=named - set(indexes)).values_list("slug", flat=True)
-    known = set(indexes) | set(recorded)
+    elsewhere = named - in_file
+    recorded = DevelopmentRecord.objects.filter(slug__in=elsewhere).values_list("slug", flat=True) if elsewhere else []
+    known = in_file | set(recorded)
     errors = []
     for record in records:
         key = record.key

@@ -155,8 +155,7 @@ def check_amounts(record: Record, documents: Documents, tally: Tally) -> None:
         except InvalidOperation:
             tally.problem(record, f"amount {amount['value']!r} is not a number")
             continue
-        spellings = {format((value / Decimal(10) ** power).normalize(), "f") for power in (0, 3, 6, 9)}
-        if not spellings & available:
+        if not _spellings(value) & available:
             unit = amount.get("currency") or amount.get("unit")
             tally.problem(record, f"the amount {amount['value']} {unit} is in none of its documents")
 
@@ -169,12 +168,154 @@ def check_date(record: Record, documents: Documents, tally: Tally) -> None:
     if start in ("", ".."):
         return
     parsed = edtf.parse(record["date"])
-    if start[:4] not in documents.numbers(record) and not (parsed.uncertain or parsed.approximate):
+    year = start[:4].replace("X", "0")  # a decade (199X) is written as "the 1990s"
+    if year not in documents.numbers(record) and not (parsed.uncertain or parsed.approximate):
         tally.problem(
             record,
             f"the year {start[:4]} of {record['date']!r} is in none of its documents; "
             "mark an inferred date with ? or ~",
         )
+
+
+# The words a document uses to say a figure is not exact, and the qualifier each stands for.
+QUALIFIER_WORDS = {
+    "more-than": ("more than", "over", "exceeded", "exceeds", "exceed", "above", "in excess of"),
+    "less-than": ("less than", "fewer than", "under", "below"),
+    "about": ("about", "around", "approximately", "roughly", "nearly", "almost", "some"),
+}
+QUALIFIER_PATTERNS = {
+    qualifier: re.compile(r"\b(?:" + "|".join(re.escape(word) for word in words) + r")\b", re.IGNORECASE)
+    for qualifier, words in QUALIFIER_WORDS.items()
+}
+WINDOW = 40  # characters before a number in which a qualifying word counts
+DATE_IN_TITLE = re.compile(
+    r"\b(January|February|March|April|May|June|July|August|September|October|November|December) (\d{1,2}), (\d{4})\b"
+)
+MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+
+
+def qualifiers_in(text: str) -> dict[str, set[str]]:
+    """Every number written in `text` and how the text qualifies it each time it is written:
+    by the words just before it, within its sentence and after the number before it."""
+    text = re.sub(r"(?<=\d),(?=\d)", ".", normalise(text))
+    found: dict[str, set[str]] = {}
+    previous_end = 0
+    for match in NUMBER.finditer(text):
+        before = text[previous_end : match.start()]
+        before = before[before.rfind(". ") + 1 :][-WINDOW:]
+        qualifier = next((q for q, pattern in QUALIFIER_PATTERNS.items() if pattern.search(before)), "exact")
+        found.setdefault(match.group(), set()).add(qualifier)
+        previous_end = match.end()
+    return found
+
+
+def _spellings(value: Decimal) -> set[str]:
+    return {format((value / Decimal(10) ** power).normalize(), "f") for power in (0, 3, 6, 9)}
+
+
+def check_qualifiers(record: Record, documents: Documents, tally: Tally) -> None:
+    """An amount's qualifier is the one its documents use: "exceeded $8.4 billion" is
+    more-than, "$3.1 billion" exact. Where a document writes the number several times, one
+    of them must match."""
+    written: dict[str, set[str]] = {}
+    for name in documents.cited_by(record):
+        for number, qualifiers in qualifiers_in(documents.texts[name]).items():
+            written.setdefault(number, set()).update(qualifiers)
+    for amount in record.get("amounts", []):
+        try:
+            spellings = _spellings(Decimal(str(amount["value"])))
+        except InvalidOperation:
+            continue  # check_amounts reports it
+        seen = set().union(*(written.get(spelling, set()) for spelling in spellings))
+        if not seen:
+            continue  # check_amounts reports it
+        tally.checked["qualifiers"] += 1
+        qualifier = amount.get("qualifier") or "exact"
+        if qualifier not in seen:
+            tally.problem(
+                record,
+                f"the amount {amount['value']} is {qualifier} but its documents write it as "
+                f"{' or '.join(sorted(seen))}",
+            )
+
+
+def source_date(source: dict[str, Any]) -> edtf.EdtfDate | None:
+    """When a source was written: its publication date, or the date its title gives it
+    ("Commentary to Decree No. 326 of June 30, 2014")."""
+    if source.get("published"):
+        return edtf.parse(source["published"])
+    if match := DATE_IN_TITLE.search(source.get("title", "")):
+        month, day, year = match.groups()
+        return edtf.parse(f"{year}-{MONTHS.index(month.lower()) + 1:02d}-{int(day):02d}")
+    return None
+
+
+def check_sources_can_know(record: Record, documents: Documents, tally: Tally) -> None:
+    """A source written before an event cannot witness it (a 2012 journal for an event of
+    2013), unless the record is only of an announcement. An event known only as "by" a
+    date (../2023) happens at that date for this check."""
+    if record.get("stage") == "announced":
+        return
+    event = edtf.parse(record["date"])
+    start = event.latest if event.earliest == edtf.EARLIEST else event.earliest
+    for source in record["sources"]:
+        written = source_date(source)
+        if written is None:
+            continue
+        tally.checked["source dates before events"] += 1
+        if written.latest < start:
+            tally.problem(record, f"{source['title']!r} ({written.text}) was written before the event it is cited for")
+
+
+def check_date_basis(record: Record, documents: Documents, tally: Tally) -> None:
+    """Every record says how its date is known. A date given by the documents has every year
+    written in them; one inferred from a document's own date cites a dated document, or is
+    marked uncertain or approximate."""
+    tally.checked["date bases"] += 1
+    basis = record.get("date_basis")
+    date = edtf.parse(record["date"])
+    if not basis:
+        tally.problem(record, "no date_basis: say whether the date is given, inferred or bounded")
+    elif basis == "given":
+        # check_date has looked at the year the date starts in
+        later_years = set(re.findall(r"\d{4}", record["date"].partition("/")[2]))
+        for year in sorted(later_years - documents.numbers(record)):
+            tally.problem(record, f"the date is given, but the year {year} is in none of its documents")
+    elif basis == "inferred":
+        dated = any(is_the_document(s) and s.get("published") for s in record["sources"])
+        if not (dated or date.uncertain or date.approximate):
+            tally.problem(record, "the date is inferred, but no cited document is dated and it is not marked ? or ~")
+
+
+def check_figures(record: Record, documents: Documents, tally: Tally) -> None:
+    """A record of figures carries them as amounts, each with the period it measures; a
+    period's years are written in the documents or marked as inferred."""
+    if record["kind"] == "indicator" and not record.get("amounts"):
+        tally.problem(record, "a record of kind indicator carries no amounts")
+    for amount in record.get("amounts", []):
+        period = amount.get("period")
+        if record["kind"] == "indicator":
+            tally.checked["figures"] += 1
+            if not period:
+                tally.problem(record, f"the figure {amount['value']} has no period")
+        if period:
+            parsed = edtf.parse(period)
+            missing = set(re.findall(r"\d{4}", period)) - documents.numbers(record)
+            if missing and not (parsed.uncertain or parsed.approximate):
+                tally.problem(record, f"the period {period!r} of {amount['value']} is in none of its documents")
 
 
 RECORD_CHECKS: list[Check] = [
@@ -184,7 +325,11 @@ RECORD_CHECKS: list[Check] = [
     check_source_details,
     check_numbers,
     check_amounts,
+    check_qualifiers,
     check_date,
+    check_date_basis,
+    check_sources_can_know,
+    check_figures,
 ]
 
 

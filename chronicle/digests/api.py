@@ -14,6 +14,7 @@ from chronicle.domain.vocabulary import TOPICS
 
 from . import subscriptions
 from .models import Frequency
+from .subscriptions import MAX_EMAIL_LENGTH
 
 ACCEPTED = {
     "status": "pending_confirmation",
@@ -23,7 +24,10 @@ ACCEPTED = {
 
 
 class SubscriptionSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = serializers.EmailField(
+        max_length=MAX_EMAIL_LENGTH,
+        error_messages={"max_length": f"An email address has at most {MAX_EMAIL_LENGTH} characters (RFC 5321)."},
+    )
     topics = serializers.ListField(
         child=serializers.ChoiceField(choices=sorted(TOPICS)),
         required=False,
@@ -103,6 +107,9 @@ class SubscriptionView(APIView):
                     },
                 ),
                 description="The input is invalid.",
+            ),
+            401: OpenApiResponse(
+                description="An Authorization header that is not a valid `Api-Key <key>` (none is needed here)."
             ),
             413: OpenApiResponse(description="The request body is too large."),
             429: OpenApiResponse(description="Too many subscription requests from this client; retry later."),

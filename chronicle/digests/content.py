@@ -16,13 +16,14 @@ from datetime import datetime
 from functools import cached_property
 from uuid import UUID
 
-from django.conf import settings
 from django.template.loader import render_to_string
 
 from chronicle.developments.models import PublicRevision, RevisionKind
 from chronicle.domain import edtf
-from chronicle.domain.content import country_name
-from chronicle.domain.vocabulary import KINDS, TOPICS
+from chronicle.domain.content import amount_line, country_name
+from chronicle.domain.notices import notice_word
+from chronicle.domain.vocabulary import FIGURES, KINDS, TOPICS
+from chronicle.feeds.rendering import development_url, revision_url
 
 from .models import SentDevelopment, Subscriber
 
@@ -43,6 +44,7 @@ class NewDevelopment:
     topics: tuple[str, ...]
     country_codes: frozenset[str]
     topic_slugs: frozenset[str]
+    figures: tuple[str, ...] = ()  # a record of figures shows them, each with its qualifier
 
     # Each part is rendered once per pass and shared by every digest that shows it.
     @cached_property
@@ -95,10 +97,6 @@ class DigestContent:
         return hashlib.sha256(json.dumps(shown).encode()).hexdigest()
 
 
-def development_url(slug: str) -> str:
-    return f"{settings.SITE_URL}/developments/{slug}/"
-
-
 class Window:
     """The public revisions in (low, cutoff], ready to be cut into many digests."""
 
@@ -107,13 +105,15 @@ class Window:
         rows = (
             PublicRevision.objects.filter(position__gt=low, position__lte=cutoff)
             .order_by("position")
-            .values_list("position", "development_id", "development__slug", "kind", "note", "content", "recorded_at")
+            .values_list(
+                "position", "development_id", "development__slug", "version", "kind", "note", "content", "recorded_at"
+            )
         )
         latest: dict[UUID, tuple] = {}
         published_at: dict[UUID, int] = {}
         changes: list[Change] = []
         for row in rows:
-            position, development_id, slug, kind, note, content, recorded_at = row
+            position, development_id, slug, version, kind, note, content, recorded_at = row
             latest[development_id] = row
             if kind == RevisionKind.PUBLISHED:
                 published_at[development_id] = position
@@ -123,10 +123,10 @@ class Window:
                         development_id=development_id,
                         position=position,
                         kind=kind,
-                        label=RevisionKind(kind).label,
+                        label=notice_word(kind),
                         note=note,
                         title=content["title"],
-                        url=development_url(slug),
+                        url=revision_url(slug, version),
                         recorded_at=recorded_at,
                     )
                 )
@@ -134,7 +134,7 @@ class Window:
             _new_development(latest[development_id], position)
             for development_id, position in published_at.items()
             # Published and retracted within the window: it was never news for anyone.
-            if latest[development_id][3] != RevisionKind.RETRACTED
+            if latest[development_id][4] != RevisionKind.RETRACTED
         ]
         self.changes = changes
         self.changed_ids = {change.development_id for change in changes}
@@ -167,7 +167,7 @@ class Window:
 
 
 def _new_development(row: tuple, published_position: int) -> NewDevelopment:
-    position, development_id, slug, _kind, _note, content, _recorded_at = row
+    position, development_id, slug, _version, _kind, _note, content, _recorded_at = row
     return NewDevelopment(
         development_id=development_id,
         published_position=published_position,
@@ -181,6 +181,7 @@ def _new_development(row: tuple, published_position: int) -> NewDevelopment:
         topics=tuple(TOPICS[slug].label if slug in TOPICS else slug for slug in content["topics"]),
         country_codes=frozenset(content["countries"]),
         topic_slugs=frozenset(content["topics"]),
+        figures=tuple(amount_line(a) for a in content.get("amounts", [])) if content["kind"] == FIGURES else (),
     )
 
 

@@ -5,6 +5,7 @@ from chronicle.domain.content import country_name
 from chronicle.domain.vocabulary import TOPICS
 
 from .models import Frequency
+from .subscriptions import MAX_EMAIL_LENGTH
 
 
 def country_choices(extra=()) -> list[tuple[str, str]]:
@@ -31,6 +32,10 @@ class PreferencesForm(forms.Form):
 
 
 class SubscribeForm(PreferencesForm):
-    email = forms.EmailField(label="Email address")
+    email = forms.EmailField(
+        label="Email address",
+        max_length=MAX_EMAIL_LENGTH,
+        error_messages={"max_length": f"An email address has at most {MAX_EMAIL_LENGTH} characters (RFC 5321)."},
+    )
 
     field_order = ["email", "frequency", "topics", "countries"]

@@ -20,6 +20,10 @@ from .models import Subscriber, SubscriberState
 logger = logging.getLogger(__name__)
 
 
+# RFC 5321 limits a forward path to 256 octets, so an address to 254 characters.
+MAX_EMAIL_LENGTH = 254
+
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 

@@ -235,6 +235,7 @@ class _ContentReader:
             return ""
         if not isinstance(value, str) or value not in terms:
             self.error(name, f"“{value}” is not one of: {', '.join(terms)}.")
+            return ""
         return value
 
     def date(self) -> str:
@@ -247,7 +248,7 @@ class _ContentReader:
 
     def date_basis(self, date: str) -> str:
         basis = self.choice("date_basis", DATE_BASES)
-        if basis and date and basis in DATE_BASES:
+        if isinstance(basis, str) and basis in DATE_BASES and date:
             open_ended = edtf.parse(date).is_open_ended
             if open_ended and basis != "bounded":
                 self.error("date_basis", f"“{date}” is open-ended, so its basis is “bounded”.")
@@ -441,11 +442,45 @@ def content_from_stored(data: dict[str, Any]) -> Content:
     )
 
 
+# Large numbers are said in words, money with its sign where it has one the reader knows.
+_SCALES = ((Decimal(10) ** 12, "trillion"), (Decimal(10) ** 9, "billion"), (Decimal(10) ** 6, "million"))
+_CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£"}
+
+
+def number_words(value: str) -> str:
+    """A decimal string as a reader says it: "8400000000" → "8.4 billion", "25000" → "25,000"."""
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return value
+    for size, word in _SCALES:
+        if abs(number) >= size:
+            return f"{format((number / size).normalize(), 'f')} {word}"
+    if number == number.to_integral_value():
+        return f"{int(number):,}" if abs(number) >= 10000 else str(int(number))
+    return format(number.normalize(), "f")
+
+
 def amount_phrase(item: dict[str, Any]) -> str:
-    """An amount's value as a reader says it: "about 200000000 USD", "1.235 Gbit/s"."""
+    """An amount as a reader says it, with its qualifier: "more than $8.4 billion", "1.235 Gbit/s",
+    "about 12 km²", "35%"."""
     qualifier = item.get("qualifier") or "exact"
     word = "" if qualifier == "exact" else AMOUNT_QUALIFIERS[qualifier].label
-    return " ".join(filter(None, [word, str(item.get("value", "")), item.get("currency") or item.get("unit") or ""]))
+    number = number_words(str(item.get("value", "")))
+    currency, unit = item.get("currency") or "", item.get("unit") or ""
+    if currency in _CURRENCY_SIGNS:
+        quantity = f"{_CURRENCY_SIGNS[currency]}{number}"
+    elif unit == "%":
+        quantity = f"{number}%"
+    else:
+        quantity = " ".join(filter(None, [number, currency or unit]))
+    return " ".join(filter(None, [word, quantity]))
+
+
+def amount_line(item: dict[str, Any]) -> str:
+    """An amount on one line: "more than $8.4 billion — trade volume, 2024"."""
+    period = f", {edtf.humanize(item['period'])}" if item.get("period") else ""
+    return f"{amount_phrase(item)} — {item.get('measures', '')}{period}"
 
 
 def date_basis_phrase(date: str, basis: str) -> str:

@@ -140,6 +140,12 @@ def revise(state: Development, content: Content, *, actor: str) -> list[Event]:
 
 
 def submit(state: Development, *, actor: str) -> list[Event]:
+    if state.workflow is Workflow.PUBLISHED:
+        # A published development becomes a draft by its first change, so nothing was changed.
+        raise NothingToSubmit(
+            "Nothing changed since it was published, so there is nothing to review. "
+            "Change a fact or a source, then choose “Save and submit for review”."
+        )
     _require(state, "submit for review", Workflow.DRAFT)
     if state.published is not None and state.content == state.published:
         raise NothingToSubmit("This revision changes nothing in the published version; edit it first.")

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from django.conf import settings
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import Max, OuterRef, Subquery, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from frictionless import Package
 
@@ -253,42 +254,33 @@ def _children(document: dict) -> dict[str, list[list]]:
 def _write_events(out: TextIO, cut: Cut, progress: Callable[[int], None]) -> int:
     rows = (
         PublicRevision.objects.filter(position__lte=cut.position)
-        .annotate(event_id=Subquery(Event.objects.filter(position=OuterRef("position")).values("event_id")[:1]))
+        .annotate(
+            event_id=Subquery(Event.objects.filter(position=OuterRef("position")).values("event_id")[:1]),
+            # The stored JSON as text: written as it is instead of decoded and encoded again.
+            content_text=Cast("content", output_field=TextField()),
+        )
         .order_by("position")
         .values_list(
-            "position",
-            "event_id",
-            "kind",
-            "development_id",
-            "development__slug",
-            "version",
-            "recorded_at",
-            "note",
-            "content",
+            "position", "event_id", "kind", "development_id", "development__slug", "version", "recorded_at", "note",
+            "content_text",
         )
         .iterator(chunk_size=CHUNK)
-    )
+    )  # fmt: skip
     count = 0
     for position, event_id, kind, development_id, slug, version, recorded_at, note, content in rows:
+        head = {
+            "position": position,
+            "event_id": str(event_id),
+            "type": EVENT_TYPES[kind],
+            "kind": kind,
+            "development_id": str(development_id),
+            "slug": slug,
+            "version": version,
+            "recorded_at": _time(recorded_at),
+            "note": note,
+        }
         retracted = kind == RevisionKind.RETRACTED
-        out.write(
-            json.dumps(
-                {
-                    "position": position,
-                    "event_id": str(event_id),
-                    "type": EVENT_TYPES[kind],
-                    "kind": kind,
-                    "development_id": str(development_id),
-                    "slug": slug,
-                    "version": version,
-                    "recorded_at": _time(recorded_at),
-                    "note": note,
-                    "content": None if retracted else content,
-                },
-                ensure_ascii=False,
-            )
-            + "\n"
-        )
+        out.write(f'{json.dumps(head, ensure_ascii=False)[:-1]}, "content": {"null" if retracted else content}}}\n')
         count += 1
         progress(1)
     return count
@@ -345,7 +337,8 @@ class _Files:
 
     def gzip(self, name: str) -> TextIO:
         temporary = self._temporary(name)
-        file = gzip.open(temporary, "wt", encoding="utf-8", newline="")  # noqa: SIM115 (closed in __exit__)
+        # Level 6: nearly the size of 9 at a fraction of the time.
+        file = gzip.open(temporary, "wt", encoding="utf-8", newline="", compresslevel=6)  # noqa: SIM115 (closed in __exit__)
         self.open.append((file, temporary, self.directory / name))
         return file
 

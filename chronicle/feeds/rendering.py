@@ -75,8 +75,9 @@ class Entry:
 
     @property
     def url(self) -> str:
-        page = development_url(self.development.slug)
-        return page if self.kind == RevisionKind.PUBLISHED else f"{page}#revision-{self.revision.version}"
+        if self.kind == RevisionKind.PUBLISHED:
+            return development_url(self.development.slug)
+        return revision_url(self.development.slug, self.revision.version)
 
     @property
     def date(self) -> datetime:
@@ -106,6 +107,11 @@ class Entry:
 
 def development_url(slug: str) -> str:
     return f"{settings.SITE_URL}/developments/{slug}/"
+
+
+def revision_url(slug: str, version: int) -> str:
+    """A revision in the history on the development's page (feeds and digests link corrections here)."""
+    return f"{development_url(slug)}#revision-{version}"
 
 
 def revision_entry_id(development_id: UUID, kind: str, version: int) -> str:

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from chronicle.domain import edtf
 
@@ -28,6 +29,7 @@ MAX_LANES = 24
 BAR_AREA = 150
 AXIS_HEIGHT = 28
 OPEN_ARROW = 7
+LATEST_DAY = date(9999, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -380,3 +382,125 @@ def aggregate(groups: Sequence[Group]) -> Chart | None:
 def _index(starts: list[date], day: date) -> int:
     """The period `day` falls in (clamped to the chart)."""
     return max(bisect_right(starts, day) - 1, 0)
+
+
+# -- figures -----------------------------------------------------------------------------
+
+FIGURE_WIDTH = 440  # narrower than the timeline: the chart shares the row with its table
+FIGURE_LEFT = MARGIN + 58  # room for the value axis' labels
+FIGURE_RIGHT = FIGURE_WIDTH - MARGIN
+FIGURE_HEIGHT = 170
+FIGURE_TOP = 14  # room for a lower bound's arrow
+BOUND_ARROW = 22
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One published figure of a measure: its value for a period, and where it comes from."""
+
+    key: str  # the development that reports it
+    value: Decimal
+    qualifier: str  # exact, more-than, less-than, about
+    period: Span
+    value_text: str  # "more than $8.4 billion"
+    when: str  # the period written for people
+    source: str
+    source_url: str
+    current: bool = False  # given by the development whose page shows the chart
+
+
+@dataclass(frozen=True)
+class Point:
+    observation: Observation
+    x: float
+    y: float
+    x0: float  # the period it covers
+    x1: float
+    arrow: str  # SVG path of a bound's arrow, "" for other qualifiers
+
+    @property
+    def classes(self) -> str:
+        span = self.observation.period
+        names = ["point", self.observation.qualifier] + ["current"] * self.observation.current
+        names += ["open-start"] * (span.earliest is None) + ["open-end"] * (span.latest is None)
+        return " ".join(names)
+
+
+@dataclass
+class FigureChart:
+    key: tuple[str, str]  # what it measures, and the unit or currency
+    measure: str
+    first: date
+    last: date
+    points: list[Point]
+    ticks: list[Tick]
+    value_ticks: list[Tick]  # x holds the y coordinate
+    axis_y: float = FIGURE_TOP + FIGURE_HEIGHT
+    width = FIGURE_WIDTH
+    plot_left = FIGURE_LEFT
+    plot_right = FIGURE_RIGHT
+
+    @property
+    def height(self) -> float:
+        return self.axis_y + AXIS_HEIGHT
+
+    @property
+    def tick_end(self) -> float:
+        return self.axis_y + 5
+
+    @property
+    def label_y(self) -> float:
+        return self.axis_y + 18
+
+
+def figure(key: tuple[str, str], measure: str, observations: Sequence[Observation], value_label) -> FigureChart | None:
+    """A measure's observations over time: each a point over the period it covers. A "more
+    than" value is a lower bound, drawn with an arrow up; "less than" an arrow down.
+    `value_label(number)` writes a value axis label."""
+    if not observations:
+        return None
+    first, last, _ = _extent(groups_of(observation.period for observation in observations))
+    scale = _Scale(first, last)
+    left, right = FIGURE_LEFT, FIGURE_RIGHT
+    values = [observation.value for observation in observations]
+    low = min(min(values), Decimal(0))
+    step = _nice_step((max(values) - low) / 4 or Decimal(1))
+    high = low + step * 4
+    while high < max(values):
+        high += step
+
+    def y(value: Decimal) -> float:
+        return round(FIGURE_TOP + float((high - value) / (high - low)) * FIGURE_HEIGHT, 2)
+
+    def x(day: date) -> float:  # the timeline's scale, fitted into this chart's plot
+        return round(left + (scale.x(day) - PLOT_LEFT) * (right - left) / (PLOT_RIGHT - PLOT_LEFT), 2)
+
+    points = []
+    for observation in sorted(observations, key=lambda o: (o.period.latest or LATEST_DAY, o.value)):
+        span = observation.period
+        x0 = x(span.earliest) if span.earliest else left
+        x1 = x(span.latest + timedelta(days=1)) if span.latest and span.latest < LATEST_DAY else right
+        middle = x1 if span.earliest is None else x0 if span.latest is None else round((x0 + x1) / 2, 2)
+        top = y(observation.value)
+        direction = {"more-than": -1, "less-than": 1}.get(observation.qualifier, 0)
+        arrow = _bound_arrow(middle, top, direction) if direction else ""
+        points.append(Point(observation, middle, top, x0, x1, arrow))
+    value_ticks = [Tick(y(low + step * n), value_label(low + step * n)) for n in range(int((high - low) / step) + 1)]
+    ticks = [Tick(x(date(int(tick.label), 1, 1)), tick.label) for tick in _ticks(scale, "year")]
+    return FigureChart(key, measure, first, last, points, ticks, value_ticks)
+
+
+def _bound_arrow(x: float, y: float, direction: int) -> str:
+    """A line from the value up (-1) or down (1), with an arrow head: the value is a bound."""
+    tip = round(y + direction * BOUND_ARROW, 2)
+    back = round(tip - direction * 5, 2)
+    return f"M{x},{y} V{tip} M{x - 4},{back} L{x},{tip} L{x + 4},{back}"
+
+
+def _nice_step(rough: Decimal) -> Decimal:
+    magnitude = Decimal(10) ** rough.adjusted()
+    return next(
+        factor * magnitude
+        for factor in (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10))
+        if factor * magnitude >= rough
+    )

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
+from pathlib import Path
 
 from django import forms
 from django.core.paginator import Paginator
-from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
-from django.db.models.functions import ExtractMonth, ExtractYear
-from django.http import Http404
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.cache import cache_control
 
-from chronicle import memento
+from chronicle import citations, memento
 from chronicle.developments import projections, search
 from chronicle.developments.models import PublicCountry, PublicDevelopment, PublicStatus, RevisionKind
 from chronicle.domain import edtf
@@ -125,51 +129,92 @@ def timeline(request):
         "kinds": KIND_CHOICES,
         "noun": ("figure", "figures") if criteria.get("kind") == FIGURES else ("development", "developments"),
         "feeds": feeds,
-        "chart": timeline_chart(developments),
+        "chart": timeline_chart(developments, page.paginator.count),
+        "figures": (
+            figure_charts(developments.order_by().values_list("slug", "content")[:FIGURE_SOURCES_LIMIT])
+            if criteria.get("kind") == FIGURES
+            else []
+        ),
     }
     return render(request, "public/timeline.html", context, status=200 if form.is_valid() else 400)
 
 
-def timeline_chart(developments: QuerySet[PublicDevelopment]) -> charts.Chart | None:
-    """The chart of `developments`: a mark each, or counts per period counted by the database."""
-    if developments.count() > charts.MAX_MARKS:
-        return charts.aggregate(_span_groups(developments))
+def timeline_chart(developments: QuerySet[PublicDevelopment], count: int) -> charts.Chart | None:
+    """The chart of the `count` `developments`: a mark each, or counts per period."""
+    if count > charts.MAX_MARKS:
+        return charts.aggregate(span_groups(developments))
     rows = developments.order_by().values_list("slug", "title", "date")
     return charts.timeline(
         [charts.Dated(slug, title, edtf.humanize(text), charts.span_of(text)) for slug, title, text in rows]
     )
 
 
-def _flag(condition: Q) -> Case:
-    return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
+def span_groups(developments: QuerySet[PublicDevelopment]) -> list[charts.Group]:
+    """Developments counted by the date as entered, which is all the chart needs to know
+    of them: far fewer dates than developments."""
+    counts = developments.order_by().values_list("date").annotate(count=Count("id"))
+    spans = [(charts.span_of(text), count) for text, count in counts]
+    return [charts.Group(span.earliest, span.latest, span.qualified, count) for span, count in spans]
 
 
-def _span_groups(developments: QuerySet[PublicDevelopment]) -> list[charts.Group]:
-    """Developments counted by the months their span starts and ends in (months are the
-    finest period the chart counts by) and by whether the date is qualified or open."""
-    rows = (
-        developments.order_by()
-        .annotate(
-            qualified=_flag(Q(date__contains="~") | Q(date__contains="?") | Q(date__contains="%")),
-            open_start=_flag(Q(date__startswith="/") | Q(date__startswith="..")),
-            open_end=_flag(Q(date__endswith="/") | Q(date__endswith="..")),
-            start_year=ExtractYear("date_earliest"),
-            start_month=ExtractMonth("date_earliest"),
-            end_year=ExtractYear("date_latest"),
-            end_month=ExtractMonth("date_latest"),
+FIGURE_SOURCES_LIMIT = 1000  # figures developments a Figures view charts; a curated chronicle has far fewer
+
+
+def figure_charts(rows, current: str = "") -> list[charts.FigureChart]:
+    """A chart per measure (what it measures, in one unit) of the amounts that state their
+    period, from `rows` of (slug, content); most observations first."""
+    series: dict[tuple[str, str], list[charts.Observation]] = {}
+    for slug, content in rows:
+        sources = content.get("sources") or [{}]
+        source = next((s for s in sources if s.get("url")), sources[0])
+        for amount in content.get("amounts", []):
+            if not amount.get("period"):
+                continue
+            key = (amount["measures"], amount.get("currency") or amount.get("unit") or "")
+            series.setdefault(key, []).append(
+                charts.Observation(
+                    key=slug,
+                    value=Decimal(str(amount["value"])),
+                    qualifier=amount.get("qualifier") or "exact",
+                    period=charts.span_of(amount["period"]),
+                    value_text=amount_phrase(amount),
+                    when=edtf.humanize(amount["period"]),
+                    source=source.get("title", ""),
+                    source_url=source.get("url", ""),
+                    current=slug == current,
+                )
+            )
+    found = []
+    for (measures, unit), observations in sorted(series.items(), key=lambda item: (-len(item[1]), item[0])):
+        # Axis labels carry a currency sign or %; other units are named in the caption.
+        units = {"currency": unit} if len(unit) == 3 and unit.isupper() else {"unit": unit if unit == "%" else ""}
+        chart = charts.figure(
+            (measures, unit),
+            f"{measures} ({unit})",
+            observations,
+            lambda number, units=units: amount_phrase({"value": format(number.normalize(), "f"), **units}),
         )
-        .values("qualified", "open_start", "open_end", "start_year", "start_month", "end_year", "end_month")
-        .annotate(count=Count("id"))
+        if chart is not None:
+            found.append(chart)
+    return found
+
+
+def _figures_with(development: PublicDevelopment) -> list[charts.FigureChart]:
+    """The measures this development gives figures of, with every published figure of them."""
+    measures = {
+        (amount["measures"], amount.get("currency") or amount.get("unit") or "")
+        for amount in development.content.get("amounts", [])
+        if amount.get("period")
+    }
+    if not measures:
+        return []
+    rows = list(
+        PublicDevelopment.objects.filter(status=PublicStatus.PUBLISHED, kind=FIGURES)
+        .exclude(id=development.id)
+        .values_list("slug", "content")[:FIGURE_SOURCES_LIMIT]
     )
-    return [
-        charts.Group(
-            earliest=None if row["open_start"] else date(row["start_year"], row["start_month"], 1),
-            latest=None if row["open_end"] else date(row["end_year"], row["end_month"], 1),
-            qualified=row["qualified"],
-            count=row["count"],
-        )
-        for row in rows
-    ]
+    rows.append((development.slug, development.content))
+    return [chart for chart in figure_charts(rows, development.slug) if chart.key in measures]
 
 
 def development_page(request, slug: str):
@@ -181,7 +226,36 @@ def development_page(request, slug: str):
     if memento.ACCEPT_DATETIME in request.META:
         return timeline.redirect(request.META[memento.ACCEPT_DATETIME])
     if "as_of" not in request.GET:
-        return timeline.mark_original(_render_development(request, development, revisions, timeline, None))
+        response = _render_development(request, development, revisions, timeline, None)
+        return timeline.mark_original(response)
+    index = _memento_index(request, timeline)
+    if isinstance(index, HttpResponse):
+        return index
+    shown = _public_after(development, revisions[index])
+    response = _render_development(request, shown, revisions[: index + 1], timeline, timeline.mementos[index])
+    return timeline.mark_memento(response, index)
+
+
+def cite(request, slug: str, extension: str):
+    """The citation of the development's current version, or with `?as_of=` of the version current then."""
+    development = get_object_or_404(PublicDevelopment, slug=slug)
+    revisions = list(development.revisions.order_by("position"))
+    timeline = page_timeline(request, development, revisions)
+    index = _memento_index(request, timeline) if "as_of" in request.GET else len(revisions) - 1
+    if isinstance(index, HttpResponse):
+        return index
+    citation = citations.citation(
+        _public_after(development, revisions[index]), revisions[index], timeline.original, timezone.now().date()
+    )
+    format = citations.FORMATS[extension]
+    response = HttpResponse(citation.render(extension), content_type=f"{format.media_type}; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{citation.key}.{extension}"'
+    return response
+
+
+def _memento_index(request, timeline: memento.Timeline) -> int | HttpResponse:
+    """The memento `?as_of=` names; a 400 saying why if it is not a datetime, a 404 if
+    nothing was public then."""
     try:
         moment = memento.parse_as_of(request.GET["as_of"])
     except memento.BadDatetime as error:
@@ -189,11 +263,13 @@ def development_page(request, slug: str):
     index = timeline.index_at(moment)
     if index is None:
         raise Http404("This development was not yet published then.")
-    shown = projections.public_after(
-        revisions[index], id=development.id, slug=development.slug, first_published_at=development.first_published_at
+    return index
+
+
+def _public_after(development: PublicDevelopment, revision) -> PublicDevelopment:
+    return projections.public_after(
+        revision, id=development.id, slug=development.slug, first_published_at=development.first_published_at
     )
-    response = _render_development(request, shown, revisions[: index + 1], timeline, timeline.mementos[index])
-    return timeline.mark_memento(response, index)
 
 
 def page_timeline(request, development: PublicDevelopment, revisions: list) -> memento.Timeline:
@@ -212,6 +288,7 @@ def timemap(request, slug: str):
 def _render_development(request, development, revisions, timeline, shown_memento):
     content = development.content
     links = {m.revision.position: m.url for m in timeline.mementos}
+    as_of = urlencode({"as_of": memento.as_of_text(revisions[-1].recorded_at)})
     context = {
         "development": development,
         "retracted": development.status == PublicStatus.RETRACTED,
@@ -226,7 +303,13 @@ def _render_development(request, development, revisions, timeline, shown_memento
         "topics": [(slug, _label(TOPICS, slug)) for slug in content["topics"]],
         "places": [{**place, "country_name": country_name(place["country"])} for place in content.get("places", [])],
         "amounts": [{**amount, "phrase": amount_phrase(amount)} for amount in content.get("amounts", [])],
+        "figures": [] if development.status == PublicStatus.RETRACTED else _figures_with(development),
         "history": [(revision, links[revision.position]) for revision in revisions],
+        "citation": citations.citation(development, revisions[-1], timeline.original, timezone.now().date()),
+        "citation_links": [
+            (format, f"{reverse(f'public:cite-{extension}', args=[development.slug])}?{as_of}")
+            for extension, format in citations.FORMATS.items()
+        ],
         "memento": shown_memento,
         "original_url": timeline.original,
         "timemap_url": timeline.timemap,
@@ -256,6 +339,7 @@ def _summary(development: PublicDevelopment) -> dict:
         "development": development,
         "kind": _label(KINDS, development.kind),
         "is_context": development.kind == CONTEXT,
+        "figures": development.content.get("amounts", []) if development.kind == FIGURES else [],
         "countries": [country_name(code) for code in development.content["countries"]],
         "corrected": development.updated_at > development.first_published_at,
     }
@@ -278,3 +362,11 @@ def _heading(criteria: dict) -> str:
 
 def _label(terms: dict, slug: str) -> str:
     return terms[slug].label if slug in terms else slug
+
+
+FAVICON = Path(__file__).parent / "static" / "public" / "favicon.ico"
+
+
+@cache_control(public=True, max_age=86400)
+def favicon(request):
+    return HttpResponse(FAVICON.read_bytes(), content_type="image/vnd.microsoft.icon")

@@ -41,9 +41,9 @@ class EndpointSerializer(serializers.Serializer):
     position = serializers.IntegerField(read_only=True, help_text="Every public event up to here was dealt with.")
     failing_since = serializers.DateTimeField(read_only=True, allow_null=True)
     created_at = serializers.DateTimeField(read_only=True)
-    url_in_api = serializers.SerializerMethodField()
+    api_url = serializers.SerializerMethodField(help_text="This endpoint in the API.")
 
-    def get_url_in_api(self, endpoint: Endpoint) -> str:
+    def get_api_url(self, endpoint: Endpoint) -> str:
         return self.context["request"].build_absolute_uri(reverse("webhooks:endpoint", args=[endpoint.pk]))
 
 

@@ -229,6 +229,9 @@ if WEBHOOKS_SWEEP_SECONDS < 1 or WEBHOOKS_DISABLE_AFTER_SECONDS < 1:
 vars().update(email_config(env("EMAIL_URL"), VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL") or "Chronicle <chronicle@localhost>"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Date: in the process's time zone (TIME_ZONE, UTC) reads "+0000"; Django's default, "-0000",
+# tells a receiver the sender does not know its zone.
+EMAIL_USE_LOCALTIME = True
 
 # -- Celery ------------------------------------------------------------------------------
 

@@ -6,8 +6,8 @@ from playwright.sync_api import expect
 
 from chronicle.developments import commands
 from tests.accessibility import axe_violations
-from tests.admin.conftest import PASSWORD, change_url
-from tests.factories import content_data, published_development
+from tests.admin.conftest import change_url
+from tests.factories import PASSWORD, content_data, published_development
 
 pytestmark = pytest.mark.browser
 

@@ -91,7 +91,8 @@ def test_anonymous_clients_are_throttled_sooner_than_keys_with_retry_after(api, 
     assert throttled.status_code == 429
     assert 0 < int(throttled["Retry-After"]) <= 60
     error = error_of(throttled)
-    assert error["code"] == "throttled" and "retry in" in error["message"]
+    assert error["code"] == "throttled"
+    assert f"retry in {throttled['Retry-After']} second" in error["message"], "the header and the words agree"
 
     _, secret = ApiKey.issue(name="dashboard", owner=partner)
     statuses = [api.get(LIST, **key_header(secret)).status_code for _ in range(5)]
@@ -169,3 +170,12 @@ def test_the_demo_partner_key_reads_the_api_and_survives_a_second_run(client, db
     response = client.get(LIST, HTTP_AUTHORIZATION=f"Api-Key {key}")
     assert response.status_code == 200
     assert response.wsgi_request.user.username == "demo-partner"
+
+
+@pytest.mark.parametrize("header", ["Bearer x", "Token abc", "Basic dXNlcjpwYXNz", "Api-Key"])
+def test_an_authorization_the_api_does_not_take_is_refused_with_401(api, db, header):
+    response = api.get(LIST, HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Api-Key"
+    error = error_of(response)
+    assert "Authorization: Api-Key <key>" in error["message"]

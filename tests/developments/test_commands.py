@@ -126,3 +126,11 @@ def test_the_same_slug_cannot_be_drafted_twice(curator):
     commands.draft_development(content_data(), actor=curator, slug="only-once")
     with pytest.raises(commands.DomainError, match="already exists"):
         commands.draft_development(content_data(), actor=curator, slug="only-once")
+
+
+def test_a_slug_derived_from_the_title_gets_a_number_only_when_it_is_taken(curator):
+    first = commands.draft_development(content_data(title="Beltelecom tests 5G"), actor=curator)
+    second = commands.draft_development(content_data(title="Beltelecom tests 5G"), actor=curator)
+    third = commands.draft_development(content_data(title="Beltelecom tests 5G!"), actor=curator)
+    slugs = [DevelopmentRecord.objects.get(pk=outcome.development_id).slug for outcome in (first, second, third)]
+    assert slugs == ["beltelecom-tests-5g", "beltelecom-tests-5g-2", "beltelecom-tests-5g-3"]

@@ -151,15 +151,36 @@ def test_the_seed_chronicle_loads_and_publishes_every_record_once(capsys):
     assert "nothing to do" in capsys.readouterr().out
 
 
-def test_the_seed_beltelecom_5g_entry_keeps_its_bands_peak_and_source():
+def test_the_seed_beltelecom_5g_tests_keep_their_bands_peak_sources_and_link(client):
     call_command("load_chronicle", str(SEED))
-    entry = PublicDevelopment.objects.get(slug="beltelecom-5g-network-tests-2021")
-    text = json.dumps(entry.content, ensure_ascii=False)
-    for fact in ("3.6 GHz", "700 MHz", "1.235"):
-        assert fact in text
-    assert entry.date == "2021"
-    assert entry.content["sources"]
-    assert set(entry.country_rows.values_list("code", flat=True)) >= {"BY"}
+    great_stone = PublicDevelopment.objects.get(slug="beltelecom-5g-network-tests-2021")
+    kopylsky = PublicDevelopment.objects.get(slug="beltelecom-5g-test-kopylsky-2021")
+    for entry, facts in ((great_stone, ("3.6 GHz", "1.235")), (kopylsky, ("700 MHz",))):
+        text = json.dumps(entry.content, ensure_ascii=False)
+        assert all(fact in text for fact in facts)
+        assert entry.date == "2021" and entry.content["sources"]
+        assert set(entry.country_rows.values_list("code", flat=True)) >= {"BY"}
+    page = client.get("/developments/beltelecom-5g-test-kopylsky-2021/").content.decode()
+    assert '<a href="/developments/beltelecom-5g-network-tests-2021/">' in page
+
+
+def test_the_seed_figures_load_with_their_qualifiers_and_periods(client):
+    call_command("load_chronicle", str(SEED))
+    trade = PublicDevelopment.objects.get(slug="by-cn-trade-volume-2015-2024")
+    assert trade.kind == "indicator"
+    assert trade.content["amounts"] == [
+        {
+            "value": "8400000000",
+            "currency": "USD",
+            "measures": "Belarus–China trade volume",
+            "qualifier": "more-than",
+            "period": "2024",
+        }
+    ]
+    assert (
+        "<li>more than $8.4 billion — Belarus–China trade volume, 2024</li>"
+        in client.get("/?kind=indicator").content.decode()
+    )
 
 
 def test_records_of_the_wrong_shape_or_with_bad_text_are_named_by_record_and_field(tmp_path, capsys):
@@ -243,3 +264,14 @@ def test_related_links_context_figures_and_date_basis_load_once_and_show_on_both
     )
     assert 'href="/developments/landing/"' in client.get("/developments/statement/").content.decode()
     assert PublicDevelopment.objects.get(slug="statement").date_latest.isoformat() == "2021-06-30"
+
+
+def test_progress_in_a_log_is_a_line_every_few_seconds_not_a_bar(tmp_path, monkeypatch):
+    import io
+
+    monkeypatch.setattr("chronicle.progress.LOG_INTERVAL_SECONDS", 0)
+    log = io.StringIO()  # not a terminal, like a log file
+    call_command("load_chronicle", str(import_file(tmp_path, record(), record("second-record"))), stderr=log)
+    lines = log.getvalue().splitlines()
+    assert "\r" not in log.getvalue()
+    assert lines[-1].startswith("2 of 2 (100%) records")

@@ -100,7 +100,7 @@ def test_an_inferred_year_must_be_marked(corpus, capsys):
     with pytest.raises(CommandError):
         verify(documents, chronicle)
     assert "the year 2018 of '2018' is in none of its documents" in capsys.readouterr().err
-    edit(chronicle, "harbour-fibre-agreement-2019", lambda r: r.update(date="2018?"))
+    edit(chronicle, "harbour-fibre-agreement-2019", lambda r: r.update(date="2018?", date_basis="inferred"))
     verify(documents, chronicle)
 
 

@@ -1,14 +1,19 @@
+import json
 import smtplib
 from datetime import date, timedelta
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
 from chronicle.developments import commands
+from chronicle.developments.models import PublicRevision
 from chronicle.digests import delivery
 from chronicle.digests.models import Digest, DigestState, SentDevelopment, SubscriberState
+from chronicle.feeds import rendering
+from chronicle.feeds.catalog import Feed
 from tests.digests.factories import confirmed_subscriber
 from tests.factories import content_data, published_development
 
@@ -102,9 +107,17 @@ def test_corrections_updates_and_retractions_reach_those_who_were_sent_the_devel
     new_part, corrections = body.split("CORRECTIONS AND UPDATES")
     assert titles_in(digest) >= {"A new development"} and "Beltelecom tests 5G" not in new_part
     assert "* Correction: Beltelecom tests 5G in Minsk\n  The test was in Minsk, not Brest." in corrections
-    assert "* Retraction: Postal treaty\n  Duplicate of another record." in corrections
+    assert "* Retracted: Postal treaty\n  Duplicate of another record." in corrections
+    # The same words as the feeds' entries, linking the revision in the development's history.
+    feed_titles = [item["title"] for item in json.loads(rendering.render(Feed())["json"])["items"]]
+    assert {"Correction: Beltelecom tests 5G in Minsk", "Retracted: Postal treaty"} <= set(feed_titles)
+    correction = PublicRevision.objects.get(development_id=development_id, kind="corrected")
+    history = f"{settings.SITE_URL}/developments/beltelecom-5g/#revision-{correction.version}"
+    correction_text = "* Correction: Beltelecom tests 5G in Minsk\n  The test was in Minsk, not Brest."
+    assert f"{correction_text}\n  {history}" in corrections
     html = digest.alternatives[0].content
     assert "Corrections and updates" in html and "The test was in Minsk, not Brest." in html
+    assert f'href="{history}"' in html
     # Who never received the development gets no correction of it.
     assert "CORRECTIONS AND UPDATES" not in digests_to(late.email)[0].body
     assert SentDevelopment.objects.filter(subscriber=early).count() == 3

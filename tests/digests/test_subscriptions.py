@@ -228,3 +228,25 @@ def test_staff_can_preview_a_subscribers_next_digest_without_touching_the_ledger
     assert "/unsubscribe/" not in preview.body
     assert not Digest.objects.exists()
     assert Subscriber.objects.get().high_water == subscriber.high_water
+
+
+def test_an_address_longer_than_rfc_5321_allows_is_refused_on_the_page_and_in_the_api(
+    client, django_capture_on_commit_callbacks
+):
+    too_long = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".org"  # 312 characters
+    assert len(too_long) > 254
+    page = subscribe_on_the_page(client, django_capture_on_commit_callbacks, too_long)
+    assert page.status_code in (200, 400)
+    assert "at most 254 characters" in page.content.decode()
+    api = client.post(
+        "/api/v1/subscriptions/", {"email": too_long, "frequency": "daily"}, content_type="application/json"
+    )
+    assert api.status_code == 400
+    assert "at most 254 characters" in api.json()["error"]["fields"]["email"][0]
+    assert not Subscriber.objects.exists() and not mail.outbox
+
+
+def test_mail_is_dated_in_utc_not_in_an_unknown_zone(client, django_capture_on_commit_callbacks):
+    subscribe_on_the_page(client, django_capture_on_commit_callbacks, "reader@example.org")
+    (confirmation,) = mail.outbox
+    assert confirmation.message()["Date"].endswith("+0000")

@@ -91,6 +91,7 @@ def test_any_title_is_stored_as_text_without_control_characters(title):
     ("overrides", "field", "message"),
     [
         ({"date_basis": "guessed"}, "date_basis", "“guessed” is not one of"),
+        ({"date_basis": ["given"]}, "date_basis", "is not one of"),
         ({"date": "../2015-06-18", "date_basis": "given"}, "date_basis", "is open-ended, so its basis is “bounded”"),
         ({"date": "2015-06", "date_basis": "bounded"}, "date_basis", "needs an open-ended date"),
         ({"related": "treaty-2015"}, "related", "must be a list"),
@@ -142,3 +143,27 @@ def test_the_date_basis_reads_as_a_sentence(date, basis, words):
 
     phrase = date_basis_phrase(date, basis)
     assert words in phrase and (phrase == "") == (words == "")
+
+
+@pytest.mark.parametrize(
+    ("amount", "phrase"),
+    [
+        ({"value": "8400000000", "currency": "USD", "qualifier": "more-than"}, "more than $8.4 billion"),
+        ({"value": "3100000000", "currency": "USD"}, "$3.1 billion"),
+        ({"value": "200000000", "currency": "USD", "qualifier": "exact"}, "$200 million"),
+        ({"value": "100000000", "unit": "rubles", "qualifier": "more-than"}, "more than 100 million rubles"),
+        (
+            {"value": "3000000000", "unit": "(currency not named)", "qualifier": "more-than"},
+            "more than 3 billion (currency not named)",
+        ),
+        ({"value": "250000", "currency": "BYN", "qualifier": "about"}, "about 250,000 BYN"),
+        ({"value": "13", "unit": "%", "qualifier": "more-than"}, "more than 13%"),
+        ({"value": "1.235", "unit": "Gbit/s"}, "1.235 Gbit/s"),
+        ({"value": "112.5", "unit": "km²", "qualifier": "less-than"}, "less than 112.5 km²"),
+        ({"value": "500", "unit": "jobs"}, "500 jobs"),
+    ],
+)
+def test_an_amount_reads_as_a_reader_says_it_with_its_qualifier(amount, phrase):
+    from chronicle.domain.content import amount_phrase
+
+    assert amount_phrase(amount) == phrase

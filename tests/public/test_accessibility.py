@@ -15,6 +15,19 @@ SERIOUS = ("serious", "critical")
 
 def test_every_public_page_passes_axe(page, curator, editor):
     published_development(curator, editor, slug="by-5g", date="2016?/2021?")
+    published_development(
+        curator,
+        editor,
+        slug="trade-2024",
+        kind="indicator",
+        date="2024",
+        amounts=[
+            {"value": "8400000000", "currency": "USD", "measures": "trade", "qualifier": "more-than", "period": "2024"}
+        ],
+    )
+    published_development(
+        curator, editor, slug="sanctions", kind="context", date="../2021-06-30", date_basis="bounded", related=["by-5g"]
+    )
     retracted = published_development(curator, editor, slug="withdrawn", title="Withdrawn")
     commands.retract_development(retracted, "The source was a hoax.", actor=editor)
     subscriber = confirmed_subscriber("reader@example.org")
@@ -23,6 +36,9 @@ def test_every_public_page_passes_axe(page, curator, editor):
         "/?q=beltel&country=by&country=cn",
         "/?country=zz",
         "/developments/by-5g/",
+        "/?kind=indicator",
+        "/developments/trade-2024/",
+        "/developments/sanctions/",
         "/developments/withdrawn/",
         "/subscribe/",
         tokens.path(tokens.CONFIRM, subscriber),

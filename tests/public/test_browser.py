@@ -1,3 +1,5 @@
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
 from tests.factories import published_development
@@ -38,7 +40,7 @@ def test_the_timeline_and_a_development_read_well_in_a_browser(page, screenshot,
     page.select_option('select[name="country"]', "ru")
     page.click("button[type=submit]")
     assert page.locator("ol.timeline li h2").all_inner_texts() == ["Russia and China sign an AI memorandum"]
-    assert page.url.endswith("?q=&country=ru&topic=&kind=&year=")
+    assert parse_qs(urlsplit(page.url).query) == {"country": ["ru"]}  # the empty fields leave no value
 
     page.goto("/developments/beltelecom-5g-2021/")
     assert page.locator("h1").inner_text() == "Beltelecom tests 5G with Huawei"

@@ -63,3 +63,33 @@ def test_counts_per_year_are_accessible_and_link_to_the_year(page, screenshot, c
     page.locator("figure.chart > svg").get_by_role("link", name="2016: 1 dated within, 0 may fall in it").click()
     page.wait_for_url("**/?year=2016")
     assert page.locator("ol.timeline li h2").all_inner_texts() == ["Dated year-only"]
+
+
+def test_figure_charts_are_accessible_and_their_points_lead_to_the_source(page, screenshot, curator, editor):
+    def trade(value: str, period: str, qualifier: str = "exact") -> dict:
+        return {"value": value, "currency": "USD", "measures": "trade volume", "qualifier": qualifier, "period": period}
+
+    source = {"title": "Customs report", "publisher": "Customs", "url": "https://example.org/customs"}
+    for slug, amounts in [
+        ("trade-2015", [trade("3100000000", "2015")]),
+        ("trade-2019", [trade("5000000000", "2019", "about")]),
+        ("trade-2024", [trade("8400000000", "2024", "more-than")]),
+    ]:
+        published_development(
+            curator, editor, slug=slug, title=slug, kind="indicator", date=slug[-4:], amounts=amounts, sources=[source]
+        )
+    page.goto("/developments/trade-2024/")
+    assert axe_violations(page) == []
+    chart = page.locator("figure.figure-chart svg")
+    assert chart.get_by_role("link").count() == 3
+    assert page.locator("figure.figure-chart tbody tr").count() == 3
+    screenshot(page, "figure-chart")
+
+    page.goto("/?kind=indicator")
+    assert axe_violations(page) == []
+    screenshot(page, "figures-view")
+    page.locator("figure.figure-chart svg").get_by_role(
+        "link", name="about $5 billion, 2019 — source: Customs report"
+    ).click()
+    page.wait_for_url("**/developments/trade-2019/#sources")
+    assert page.locator("#sources").is_visible()

@@ -1,6 +1,7 @@
 """The timeline chart's layout: spans in, marks or counts per period out (no database)."""
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -149,3 +150,50 @@ def test_a_chart_of_centuries_counts_per_decade():
 def test_nothing_to_chart():
     assert charts.timeline([]) is None
     assert charts.aggregate([]) is None
+
+
+def observation(period: str, value: str, qualifier: str = "exact", key: str = "k") -> charts.Observation:
+    return charts.Observation(key, Decimal(value), qualifier, span_of(period), value, period, "A report", "")
+
+
+def test_a_figure_is_a_point_over_its_period_and_a_bound_points_away_from_its_value():
+    chart = charts.figure(
+        ("trade volume", "USD"),
+        "trade volume (USD)",
+        [
+            observation("2015", "3100000000"),
+            observation("2024", "8400000000", "more-than"),
+            observation("2020", "5000000000", "less-than"),
+            observation("../2018", "4000000000", "about"),
+        ],
+        lambda number: format(number.normalize(), "f"),
+    )
+    points = {point.observation.period: point for point in chart.points}
+    left, right, top, bottom = charts.FIGURE_LEFT, charts.FIGURE_RIGHT, charts.FIGURE_TOP, chart.axis_y
+
+    def x(day: date) -> float:
+        return left + (day - date(2015, 1, 1)).days / ((date(2024, 12, 31) - date(2015, 1, 1)).days + 1) * (
+            right - left
+        )
+
+    def y(value: int) -> float:
+        return bottom - value / 10_000_000_000 * (bottom - top)  # the axis runs from 0 to $10 billion
+
+    in_2015 = points[span_of("2015")]
+    assert (in_2015.x0, in_2015.x1) == (
+        pytest.approx(x(date(2015, 1, 1)), abs=0.01),
+        pytest.approx(x(date(2016, 1, 1)), abs=0.01),
+    )
+    assert in_2015.x == pytest.approx((in_2015.x0 + in_2015.x1) / 2, abs=0.01)
+    assert in_2015.y == pytest.approx(y(3_100_000_000), abs=0.01)
+    assert (in_2015.arrow, in_2015.classes) == ("", "point exact")
+
+    lower_bound = points[span_of("2024")]
+    assert lower_bound.y == pytest.approx(y(8_400_000_000), abs=0.01)
+    assert f"V{round(lower_bound.y - charts.BOUND_ARROW, 2)}" in lower_bound.arrow  # up: at least this much
+    upper_bound = points[span_of("2020")]
+    assert f"V{round(upper_bound.y + charts.BOUND_ARROW, 2)}" in upper_bound.arrow  # down: at most this much
+    before = points[span_of("../2018")]
+    assert before.x0 == left and before.x == before.x1 == pytest.approx(x(date(2019, 1, 1)), abs=0.01)
+    assert before.classes == "point about open-start"
+    assert [tick.label for tick in chart.value_ticks] == ["0", "2500000000", "5000000000", "7500000000", "10000000000"]

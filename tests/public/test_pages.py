@@ -234,6 +234,15 @@ def kinds_chronicle(curator, editor):
         kind="indicator",
         date="2024",
         topics=["trade"],
+        amounts=[
+            {
+                "value": "8400000000",
+                "currency": "USD",
+                "measures": "trade volume",
+                "qualifier": "more-than",
+                "period": "2024",
+            }
+        ],
     )
     published_development(
         curator,
@@ -256,6 +265,9 @@ def test_the_timeline_lists_developments_and_context_and_keeps_figures_under_the
     assert titles(figures) == ["Trade exceeds $8.4 billion"]
     assert "1 figure" in figures.content.decode()
     assert '<option value="indicator" selected>Figures</option>' in figures.content.decode()
+    assert "<li>more than $8.4 billion — trade volume, 2024</li>" in figures.content.decode()
+    page = client.get("/developments/trade-2024/").content.decode()
+    assert "more than $8.4 billion" in page and "Figures" in page
     assert titles(client.get("/?kind=context")) == ["Sanctions after the forced landing"]
     assert client.get("/?kind=rumour").status_code == 400
 
@@ -292,3 +304,11 @@ def test_related_developments_link_to_each_other_from_both_pages(client, curator
     assert '<a href="/developments/treaty-2015/">Treaty signed</a>' in named
     assert '<a href="/developments/treaty-in-force/">Treaty in force</a>' in naming
     assert "Something else" not in named + naming
+
+
+def test_the_site_has_a_favicon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/vnd.microsoft.icon"
+    assert response.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert '<link rel="icon" href="/favicon.ico">' in client.get("/").content.decode()

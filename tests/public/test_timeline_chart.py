@@ -96,6 +96,8 @@ def test_the_text_alternative_lists_what_the_chart_shows(client, chronicle):
     ("query", "expected"),
     [
         ("country=ru", {"ru-ai"}),
+        ("kind=memorandum", {"ru-ai"}),
+        ("q=uncert", {"dated-uncertain"}),
         ("topic=ai", set()),
         ("year=2015", {"dated-interval", "dated-open-ended"}),
         ("year=2016", {"dated-year-only"}),
@@ -123,11 +125,11 @@ def test_many_developments_are_counted_per_year_with_links_to_each_year(client, 
 
 
 def test_the_database_counts_as_the_layout_would(chronicle, curator, editor):
-    """Counts per period come from one grouped query; they equal counting every span."""
+    """Counts per period come from one query grouped by date; they equal counting every span."""
     for n, text in enumerate(["2016-02-29", "2016-12", "2016-11-30/2017-01-02", "2017/..", "2016-05-01%"]):
         published_development(curator, editor, slug=f"more-{n}", date=text)
     developments = PublicDevelopment.objects.all()
-    by_database = charts.aggregate(views._span_groups(developments))
+    by_database = charts.aggregate(views.span_groups(developments))
     one_by_one = charts.aggregate(charts.groups_of(charts.span_of(d.date) for d in developments))
     for unit_chart in (by_database, one_by_one):
         assert unit_chart.unit == "year"

@@ -4,6 +4,7 @@ from django import template
 from django.utils.html import format_html
 
 from chronicle.domain import citation, edtf
+from chronicle.domain.content import amount_line
 
 register = template.Library()
 
@@ -21,6 +22,12 @@ def edtf_time(text: str) -> str:
     if machine is None:
         return format_html('<span class="date" data-edtf="{}">{}</span>', text, edtf.humanize(text))
     return format_html('<time datetime="{}" data-edtf="{}">{}</time>', machine, text, edtf.humanize(text))
+
+
+@register.filter
+def amount_words(amount: dict) -> str:
+    """An amount with its qualifier, what it measures and its period, as a reader says it."""
+    return amount_line(amount)
 
 
 @register.filter

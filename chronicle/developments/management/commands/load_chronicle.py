@@ -1,9 +1,9 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from chronicle.developments import importing
+from chronicle.progress import progress
 
 
 class Command(BaseCommand):
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         if check:
             self.stdout.write(f"{path}: all {len(records)} records are valid.")
             return
-        with tqdm(total=len(records), unit="record", file=self.stderr, disable=None) as bar:
+        with progress(len(records), "record", self.stderr) as bar:
             summary = importing.load(records, source_name=path.name, on_record=bar.update)
         for key in summary.notes_not_applied:
             self.stdout.write(f"  {key}: correction_note not applied; the record is new or unchanged.")

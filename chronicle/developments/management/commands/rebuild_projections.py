@@ -1,10 +1,10 @@
 import time
 
 from django.core.management.base import BaseCommand
-from tqdm import tqdm
 
 from chronicle.developments import projections
 from chronicle.eventstore.models import Event
+from chronicle.progress import progress
 
 
 class Command(BaseCommand):
@@ -13,7 +13,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         total = Event.objects.count()
         started = time.perf_counter()
-        with tqdm(total=total, unit="event", file=self.stderr, disable=None) as bar:
+        with progress(total, "event", self.stderr) as bar:
             developments, events = projections.rebuild(on_progress=bar.update)
         elapsed = time.perf_counter() - started
         rate = events / elapsed if elapsed else 0

@@ -2,9 +2,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from chronicle.developments import verification
+from chronicle.progress import progress
 
 
 class Command(BaseCommand):
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         if not directory.is_dir():
             raise CommandError(f"{directory} is not a folder; give the folder that holds the source documents.")
         records = verification.records_in(chronicle)
-        with tqdm(total=len(records), unit="record", file=self.stderr, disable=None) as bar:
+        with progress(len(records), "record", self.stderr) as bar:
             result = verification.verify(records, directory, on_record=bar.update)
         for problem in result.problems:
             self.stderr.write(f"  {problem}")

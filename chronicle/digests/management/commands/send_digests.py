@@ -2,9 +2,9 @@ import time
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from chronicle.digests import delivery
+from chronicle.progress import progress
 
 
 class Command(BaseCommand):
@@ -20,12 +20,12 @@ class Command(BaseCommand):
         except ValueError:
             raise CommandError(f"--day={day!r} is not a date; use YYYY-MM-DD.") from None
         started = time.perf_counter()
-        with tqdm(unit="digest", file=self.stderr, disable=None) as bar:
+        with progress(None, "digest", self.stderr) as bar:
 
-            def progress(done: int, total: int) -> None:
+            def advance(done: int, total: int) -> None:
                 bar.total = total
                 bar.update(done)
 
-            period, tally = delivery.run_pass(frequency, on, on_progress=progress)
+            period, tally = delivery.run_pass(frequency, on, on_progress=advance)
         elapsed = time.perf_counter() - started
         self.stdout.write(f"{frequency.capitalize()} digests for {period}: {tally} in {elapsed:.1f} s.")

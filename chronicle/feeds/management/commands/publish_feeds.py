@@ -1,9 +1,9 @@
 import time
 
 from django.core.management.base import BaseCommand
-from tqdm import tqdm
 
 from chronicle.feeds import catalog, publishing
+from chronicle.progress import progress
 
 
 class Command(BaseCommand):
@@ -11,7 +11,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         started = time.perf_counter()
-        with tqdm(total=len(catalog.every_feed()), unit="feed", file=self.stderr, disable=None) as bar:
+        with progress(len(catalog.every_feed()), "feed", self.stderr) as bar:
             feeds, changed = publishing.publish_all(on_progress=bar.update)
         elapsed = time.perf_counter() - started
         self.stdout.write(f"Published {feeds} feeds ({changed} changed) in {elapsed:.1f} s.")

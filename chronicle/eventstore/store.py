@@ -36,7 +36,7 @@ from django.utils import timezone
 from chronicle.domain.errors import VersionConflict
 from chronicle.domain.upcasting import SCHEMA_VERSION, upcast
 
-from . import sealing
+from . import tasks
 from .models import Event
 from .visibility import VISIBLE, visible
 
@@ -143,7 +143,7 @@ def append_streams(appends: Sequence[StreamAppend]) -> list[RecordedEvent]:
     with transaction.atomic(savepoint=False):
         recorded = _append_postgresql(appends) if connection.vendor == "postgresql" else _append_orm(appends)
     # Sealing follows the log after commit; the append never waits for it.
-    transaction.on_commit(sealing.request_sealing)
+    transaction.on_commit(tasks.request_sealing)
     return recorded
 
 
@@ -265,11 +265,6 @@ def hold_appends() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IN_FLIGHT_LOCK_KEY])
 
 
-def current_version(stream_id: uuid.UUID) -> int:
-    last = Event.objects.filter(stream_id=stream_id).order_by("-version").values_list("version", flat=True).first()
-    return last or 0
-
-
 def read_stream(stream_id: uuid.UUID, *, recorded_until: datetime | None = None) -> list[RecordedEvent]:
     """The stream's events in version order; with `recorded_until`, only those recorded by then."""
     rows = Event.objects.filter(stream_id=stream_id)
@@ -284,14 +279,6 @@ def read_after(position: int, *, limit: int = 1000, types: Iterable[str] | None 
     if types is not None:
         rows = rows.filter(type__in=list(types))
     return [RecordedEvent.from_stored(*row) for row in rows.order_by("position").values_list(*_COLUMNS)[:limit]]
-
-
-def iter_all(*, batch_size: int = 5000) -> Iterator[RecordedEvent]:
-    """Every event in position order, in batches, in constant memory."""
-    position = 0
-    while batch := read_after(position, limit=batch_size):
-        yield from batch
-        position = batch[-1].position
 
 
 def last_position() -> int:

@@ -4,6 +4,9 @@ It holds rate-limit counters and cached API answers. Redis is also the broker, a
 down the site must keep answering (feeds and digests catch up later), so while Redis
 cannot be reached this cache behaves as an empty one that keeps nothing: answers are
 built afresh and no one is throttled, instead of every request failing.
+
+Not django-redis with IGNORE_EXCEPTIONS: it answers None from `add` and `incr` while Redis
+is down, which every counter (API throttles, admin sign-in) would then have to special-case.
 """
 
 from __future__ import annotations

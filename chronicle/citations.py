@@ -14,8 +14,9 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from chronicle.developments.models import PublicDevelopment, PublicRevision, RevisionKind
+from chronicle.developments.models import PublicDevelopment, PublicRevision
 from chronicle.domain import edtf
+from chronicle.domain.events import RevisionKind
 from chronicle.memento import memento_url
 
 PUBLISHER = "Chronicle"

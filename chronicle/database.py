@@ -13,6 +13,7 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 
 from chronicle.domain.errors import DomainError
+from chronicle.errors import error_response
 
 NOTHING_RECORDED = "The database is unavailable; nothing was recorded. Try again in a moment."
 OUTCOME_UNKNOWN = (
@@ -64,8 +65,6 @@ class DatabaseUnavailableMiddleware:
         else:
             return None
         if request.path_info.startswith("/api/"):
-            from chronicle.api.errors import error_response
-
             response = error_response(503, "database_unavailable", message)
         else:
             # No request context: its processors would query the database for the user.

@@ -20,8 +20,8 @@ from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date
 
-from chronicle.api.errors import error_response
 from chronicle.developments.models import PublicRevision
+from chronicle.errors import error_response
 
 LINK_FORMAT = "application/link-format"
 ACCEPT_DATETIME = "HTTP_ACCEPT_DATETIME"

@@ -71,9 +71,9 @@ def test_links_in_feeds_and_emails_follow_port_when_site_url_is_unset(tmp_path):
     env = {"PORT": "8123", "CHRONICLE_VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}
     assert manage("migrate", "--noinput", **env).returncode == 0
     subscribe = (
-        "from chronicle.digests import subscriptions; from chronicle.digests.models import Subscriber; "
+        "from chronicle.digests import confirmations, subscriptions; from chronicle.digests.models import Subscriber; "
         "subscriptions.subscribe('reader@example.org', topics=[], countries=[], frequency='daily'); "
-        "subscriber = Subscriber.objects.get(); subscriptions.send_subscription_email(subscriber.id); "
+        "subscriber = Subscriber.objects.get(); confirmations.send_subscription_email(subscriber.id); "
         "subscriptions.confirm(subscriber)"
     )
     for args in (

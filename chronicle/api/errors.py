@@ -1,10 +1,5 @@
-"""One JSON error shape for every DRF view in the project (REST_FRAMEWORK["EXCEPTION_HANDLER"]).
-
-    {"error": {"code": "invalid", "message": "…", "fields": {"country": ["…"]}}}
-
-`code` is stable and machine-readable, `message` is a sentence for people, `fields` maps
-each bad parameter or body field to its problems (empty when no field is at fault).
-"""
+"""The API's errors in the one JSON error shape of `chronicle.errors`, for every DRF view
+(REST_FRAMEWORK["EXCEPTION_HANDLER"])."""
 
 from __future__ import annotations
 
@@ -12,10 +7,11 @@ import math
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
-from django.http import JsonResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from chronicle.errors import error_body
 
 
 def exception_handler(exc, context):
@@ -45,15 +41,6 @@ def exception_handler(exc, context):
             message = f"Too many requests; retry in {seconds} second{'s' if seconds != 1 else ''}."
     response.data = error_body(code, message, fields)
     return response
-
-
-def error_body(code: str, message: str, fields: dict | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "fields": fields or {}}}
-
-
-def error_response(status_code: int, code: str, message: str) -> JsonResponse:
-    """The same shape from a plain Django view (e.g. an unknown address under /api/)."""
-    return JsonResponse(error_body(code, message), status=status_code)
 
 
 def _message(data) -> str:

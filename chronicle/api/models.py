@@ -4,6 +4,10 @@ A key is shown once, when it is created; only its SHA-256 digest is stored. Keys
 random bits, so a fast unsalted digest is enough (as for GitHub or Stripe tokens) and lets
 authentication look a key up in one indexed query. The public prefix names the key in
 logs and in the admin without revealing it.
+
+Not djangorestframework-api-key: what it would bring (a prefix and a hashed secret, expiry,
+revocation, an admin) is what this small model already does, and switching would mean
+issuing every partner a new key.
 """
 
 from __future__ import annotations

@@ -14,23 +14,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Max
 
+from chronicle import published
 from chronicle.developments import projections, search
-from chronicle.developments.commands import development_id_for
 from chronicle.developments.models import (
     PublicActor,
-    PublicCountry,
     PublicDevelopment,
     PublicRevision,
     PublicStatus,
-    PublicTopic,
-    RevisionKind,
 )
 from chronicle.domain import edtf
 from chronicle.domain import search as domain_search
-from chronicle.domain.development import SLUG
-from chronicle.domain.events import PUBLIC_EVENT_TYPES
+from chronicle.domain.development import SLUG, development_id_for
+from chronicle.domain.events import PUBLIC_EVENT_TYPES, RevisionKind
 from chronicle.eventstore import sealing, store
 from chronicle.eventstore.store import RecordedEvent
 
@@ -84,7 +81,7 @@ def developments(params: dict) -> Page:
     searching = bool(domain_search.terms(params.get("q") or ""))
     ordering = params.get("ordering") or (RELEVANCE if searching else "-date")
     keys = ORDERING_KEYS[ordering]
-    rows = _filtered(params)
+    rows = published.developments(_filters(params))
     if searching:
         rows = search.ranked(rows, params["q"])
     if params.get("cursor"):
@@ -105,32 +102,19 @@ def _attach_last_revisions(developments: list[PublicDevelopment]) -> None:
         development.last_revision = revisions[development.last_public_position]
 
 
-def _filtered(params: dict) -> QuerySet[PublicDevelopment]:
-    rows = PublicDevelopment.objects.all()
-    if not params["include_retracted"]:
-        rows = rows.filter(status=PublicStatus.PUBLISHED)
-    countries = params["country"]
-    if countries and params["country_match"] == "any":
-        rows = rows.filter(Exists(PublicCountry.objects.filter(development=OuterRef("pk"), code__in=countries)))
-    else:
-        for code in countries:
-            rows = rows.filter(Exists(PublicCountry.objects.filter(development=OuterRef("pk"), code=code)))
-    if params["topic"]:
-        rows = rows.filter(Exists(PublicTopic.objects.filter(development=OuterRef("pk"), slug__in=params["topic"])))
-    if params["kind"]:
-        rows = rows.filter(kind__in=params["kind"])
-    if params["actor"]:
-        named = Q()
-        for name in params["actor"]:
-            named |= Q(name__iexact=name)
-        rows = rows.filter(Exists(PublicActor.objects.filter(named, development=OuterRef("pk"))))
-    if params.get("date_from"):
-        rows = rows.filter(date_latest__gte=params["date_from"])
-    if params.get("date_to"):
-        rows = rows.filter(date_earliest__lte=params["date_to"])
-    if params.get("q"):
-        rows = search.matching(rows, params["q"])
-    return rows
+def _filters(params: dict) -> published.Filters:
+    """The API's validated query parameters as the public read side's filters."""
+    return published.Filters(
+        countries=tuple(params["country"]),
+        every_country=params["country_match"] == "all",
+        topics=tuple(params["topic"]),
+        kinds=tuple(params["kind"]),
+        actors=tuple(params["actor"]),
+        date_from=params.get("date_from"),
+        date_to=params.get("date_to"),
+        text=params.get("q") or "",
+        include_retracted=params["include_retracted"],
+    )
 
 
 def _developments_as_of(params: dict) -> Page:
@@ -155,13 +139,14 @@ def _developments_as_of(params: dict) -> Page:
         .values_list("position", "development_id", "kind", "content", "recorded_at")
         .iterator(chunk_size=2000)
     )
+    filters = _filters(params)
     matches: list[dict[str, Any]] = []
     for position, development_id, kind, content, recorded_at in revisions:
         if kind == RevisionKind.RETRACTED and not params["include_retracted"]:
             continue
-        span = edtf.parse(content["date"])
-        if not _content_matches(content, span, params):
+        if not published.content_matches(content, filters):
             continue
+        span = edtf.parse(content["date"])
         item = {
             "position": position,
             "id": development_id,
@@ -175,26 +160,6 @@ def _developments_as_of(params: dict) -> Page:
     page = _page(matches[: params["limit"] + 1], params["limit"], ordering, keys, dict.__getitem__)
     page.items = _as_of_developments([item["position"] for item in page.items])
     return page
-
-
-def _content_matches(content: dict, span: edtf.EdtfDate, params: dict) -> bool:
-    countries = set(content["countries"])
-    wanted = set(params["country"])
-    if wanted and not (wanted <= countries if params["country_match"] == "all" else wanted & countries):
-        return False
-    if params["topic"] and not set(params["topic"]) & set(content["topics"]):
-        return False
-    if params["kind"] and content["kind"] not in params["kind"]:
-        return False
-    if params["actor"]:
-        names = {actor["name"].casefold() for actor in content.get("actors", [])}
-        if not names & {name.casefold() for name in params["actor"]}:
-            return False
-    if params.get("date_from") and span.latest < params["date_from"]:
-        return False
-    if params.get("date_to") and span.earliest > params["date_to"]:
-        return False
-    return not params.get("q") or domain_search.matches(params["q"], content["title"], content.get("summary", ""))
 
 
 def _as_of_developments(positions: list[int]) -> list[PublicDevelopment]:
@@ -249,7 +214,7 @@ def revision_times(development_id: uuid.UUID) -> list[PublicRevision]:
 
 
 def history(development_id: uuid.UUID, params: dict) -> Page:
-    rows = PublicRevision.objects.filter(development_id=development_id)
+    rows = published.revisions(development_id)
     if params.get("as_of"):
         rows = rows.filter(recorded_at__lte=params["as_of"])
     if params.get("cursor"):
@@ -284,25 +249,6 @@ def public_events(after: int, limit: int) -> list[PublicEvent]:
 
 
 # -- vocabularies ------------------------------------------------------------------------
-
-
-def topic_counts() -> dict[str, int]:
-    return dict(
-        PublicTopic.objects.filter(development__status=PublicStatus.PUBLISHED)
-        .values("slug")
-        .annotate(count=Count("development"))
-        .values_list("slug", "count")
-    )
-
-
-def country_counts() -> list[tuple[str, int]]:
-    return list(
-        PublicCountry.objects.filter(development__status=PublicStatus.PUBLISHED)
-        .values("code")
-        .annotate(count=Count("development"))
-        .order_by("code")
-        .values_list("code", "count")
-    )
 
 
 def actors(params: dict) -> Page:

@@ -13,18 +13,15 @@ from datetime import UTC, datetime
 from django.urls import reverse
 from rest_framework import serializers
 
-from chronicle.developments.models import PublicDevelopment, PublicRevision, PublicStatus, RevisionKind
+from chronicle import published
+from chronicle.developments.models import PublicDevelopment, PublicRevision, PublicStatus
 from chronicle.domain import edtf
+from chronicle.domain.events import REVISION_KINDS, RevisionKind
 from chronicle.domain.vocabulary import AMOUNT_QUALIFIERS
 
 from .selectors import PublicEvent
 
-EVENT_KINDS = {
-    "development.published": RevisionKind.PUBLISHED,
-    "development.corrected": RevisionKind.CORRECTED,
-    "development.updated": RevisionKind.UPDATED,
-    "development.retracted": RevisionKind.RETRACTED,
-}
+REVISION_KIND_CHOICES = [(kind.value, kind.label) for kind in RevisionKind]
 
 
 def _time(value: datetime) -> str:
@@ -37,7 +34,11 @@ class ActorSerializer(serializers.Serializer):
 
 
 class AmountSerializer(serializers.Serializer):
-    value = serializers.CharField(help_text="A decimal number written out in full, e.g. “200000000” or “1.235”.")
+    value = serializers.CharField(
+        help_text="A decimal number written out in full, e.g. “200000000” or “1.235”. A string, not a JSON "
+        "number, so that no digit is lost: many JSON readers turn numbers into binary floating point "
+        "(1.235 becomes 1.2350000000000001). Read it with a decimal type."
+    )
     currency = serializers.CharField(required=False, help_text="ISO 4217 code, for money.")
     unit = serializers.CharField(required=False, help_text="For anything but money, e.g. Gbit/s.")
     measures = serializers.CharField(help_text="What the amount measures.")
@@ -122,7 +123,7 @@ class RetractionSerializer(serializers.Serializer):
 
 
 class LastRevisionSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=RevisionKind.choices)
+    kind = serializers.ChoiceField(choices=REVISION_KIND_CHOICES)
     note = serializers.CharField(
         allow_blank=True, help_text="The public note of a correction or update; the reason of a retraction."
     )
@@ -173,7 +174,7 @@ class DevelopmentSerializer(FactsSerializer):
             **(WITHHELD if retracted else facts(development.content, span)),
             "url": request.build_absolute_uri(detail),
             "history_url": request.build_absolute_uri(f"{detail}history/"),
-            "page_url": request.build_absolute_uri(f"/developments/{development.slug}/"),
+            "page_url": request.build_absolute_uri(published.development_path(development.slug)),
             "first_published_at": _time(development.first_published_at),
             "updated_at": _time(development.updated_at),
             "position": development.last_public_position,
@@ -202,7 +203,7 @@ def revision_content(content: dict | None) -> dict | None:
 class RevisionSerializer(serializers.Serializer):
     position = serializers.IntegerField(help_text="Its position in the change stream.")
     version = serializers.IntegerField(help_text="Its version within the development's stream.")
-    kind = serializers.ChoiceField(choices=RevisionKind.choices)
+    kind = serializers.ChoiceField(choices=REVISION_KIND_CHOICES)
     note = serializers.CharField(
         allow_blank=True, help_text="The public note of a correction or update; the reason of a retraction."
     )
@@ -231,7 +232,7 @@ class HistoryPageSerializer(serializers.Serializer):
 class TimeMapMementoSerializer(serializers.Serializer):
     datetime = serializers.DateTimeField(help_text="Its Memento-Datetime: the revision's record time.")
     uri = serializers.URLField(help_text="The memento: the detail with `as_of` that time.")
-    kind = serializers.ChoiceField(choices=RevisionKind.choices)
+    kind = serializers.ChoiceField(choices=REVISION_KIND_CHOICES)
     note = serializers.CharField(allow_blank=True)
     position = serializers.IntegerField()
 
@@ -262,8 +263,8 @@ class EventDevelopmentSerializer(serializers.Serializer):
 class PublicEventSerializer(serializers.Serializer):
     position = serializers.IntegerField(help_text="Global, gap-free order; pass the last one seen as `after`.")
     event_id = serializers.UUIDField()
-    type = serializers.ChoiceField(choices=list(EVENT_KINDS))
-    kind = serializers.ChoiceField(choices=RevisionKind.choices, help_text="The revision kind, as in history.")
+    type = serializers.ChoiceField(choices=list(REVISION_KINDS))
+    kind = serializers.ChoiceField(choices=REVISION_KIND_CHOICES, help_text="The revision kind, as in history.")
     development = EventDevelopmentSerializer()
     version = serializers.IntegerField(help_text="Version of the development's stream after this event.")
     recorded_at = serializers.DateTimeField()
@@ -281,7 +282,7 @@ class PublicEventSerializer(serializers.Serializer):
     def to_representation(self, item: PublicEvent) -> dict:
         event, revision = item.event, item.revision
         request = self.context["request"]
-        kind = EVENT_KINDS[event.type]
+        kind = REVISION_KINDS[event.type]
         return {
             "position": event.position,
             "event_id": str(event.event_id),

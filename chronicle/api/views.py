@@ -20,16 +20,16 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chronicle import citations, memento
+from chronicle import citations, memento, published
 from chronicle.developments.models import PublicDevelopment
 from chronicle.domain.content import country_name
 from chronicle.domain.vocabulary import TOPICS
+from chronicle.errors import error_response
 from chronicle.eventstore import sealing, store
 
 from . import docs, filters, selectors, serializers, timelinejs
 from .authentication import ApiKeyAuthentication
 from .conditional import etag_for, not_modified, with_validators
-from .errors import error_response
 from .throttling import AnonymousThrottle, PartnerThrottle
 
 NOT_PUBLIC = "No published development has this id or slug."
@@ -395,7 +395,7 @@ class Topics(VocabularyView):
         return super().get(request)
 
     def body(self, request, params) -> dict:
-        counts = selectors.topic_counts()
+        counts = published.topic_counts()
         return {
             "results": [
                 {
@@ -429,7 +429,7 @@ class Countries(VocabularyView):
                     "count": count,
                     "url": _developments_url(request, country=code),
                 }
-                for code, count in selectors.country_counts()
+                for code, count in published.country_counts()
             ]
         }
 

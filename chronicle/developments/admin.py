@@ -10,11 +10,13 @@ from django.db.models import QuerySet
 from django.urls import path
 from django.utils.html import format_html
 
+from chronicle.domain import vocabulary
 from chronicle.domain.content import country_name
+from chronicle.domain.development import Workflow
 from chronicle.domain.vocabulary import KINDS, TOPICS
 
 from . import admin_views
-from .models import DevelopmentRecord, PublicCountry, Workflow
+from .models import DevelopmentRecord, PublicCountry
 
 STATE_COLOURS = {
     Workflow.DRAFT: "#8a6d00",
@@ -55,7 +57,7 @@ class TopicFilter(_JsonListFilter):
     column = "topics"
 
     def lookups(self, request, model_admin):
-        return [(term.slug, term.label) for term in TOPICS.values()]
+        return vocabulary.choices(TOPICS)
 
 
 class StateFilter(admin.ChoicesFieldListFilter):
@@ -75,7 +77,7 @@ class KindFilter(admin.SimpleListFilter):
     parameter_name = "kind"
 
     def lookups(self, request, model_admin):
-        return [(term.slug, term.label) for term in KINDS.values()]
+        return vocabulary.choices(KINDS)
 
     def queryset(self, request, queryset: QuerySet) -> QuerySet:
         return queryset.filter(kind=self.value()) if self.value() else queryset
@@ -115,7 +117,7 @@ class DevelopmentAdmin(admin.ModelAdmin):
 
     @admin.display(description="kind", ordering="kind")
     def kind_label(self, record: DevelopmentRecord) -> str:
-        return KINDS[record.kind].label if record.kind in KINDS else record.kind
+        return vocabulary.label(KINDS, record.kind)
 
     @admin.display(description="date", ordering="date_earliest")
     def date_as_entered(self, record: DevelopmentRecord) -> str:
@@ -127,7 +129,7 @@ class DevelopmentAdmin(admin.ModelAdmin):
 
     @admin.display(description="topics")
     def topic_labels(self, record: DevelopmentRecord) -> str:
-        return ", ".join(TOPICS[slug].label if slug in TOPICS else slug for slug in record.topics)
+        return ", ".join(vocabulary.label(TOPICS, slug) for slug in record.topics)
 
     @admin.display(description="last change", ordering="last_changed_at")
     def last_change(self, record: DevelopmentRecord) -> str:

@@ -7,11 +7,9 @@ an event or a read model. Refusals (DomainError) come back as messages, never as
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed
@@ -20,97 +18,75 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from chronicle.domain.content import Content
+from chronicle.domain.development import Step, Workflow, open_steps
 from chronicle.domain.errors import DomainError, InvalidContent
 from chronicle.eventstore import store
 
 from . import commands, diffs
 from .forms import DevelopmentEditor, NoteForm, ScheduleForm, post_data
-from .models import DevelopmentRecord, Workflow
+from .models import DevelopmentRecord
 
 EDITABLE = (Workflow.DRAFT, Workflow.PUBLISHED)
 SUBMITTED = "Submitted for review. An editor will publish it or ask for changes."
 
 
 @dataclass(frozen=True)
-class Step:
-    """A workflow button: who may press it, what it asks for, which command it runs."""
+class Button:
+    """How the admin offers a workflow step: its button, what it asks for, what it says after."""
 
-    name: str
+    step: Step
     label: str
     done: str
-    permission: str
-    run: Callable[..., commands.Outcome]
     note: str = ""  # the label of the text the step needs; empty if none
     placeholder: str = ""
     schedule: bool = False
     danger: bool = False
 
     @property
+    def name(self) -> str:
+        return self.step.value
+
+    @property
     def form_class(self):
         return ScheduleForm if self.schedule else NoteForm
 
+    def inputs(self, data: dict[str, Any]) -> list[Any]:
+        """What the step's command takes from the submitted form."""
+        return [data["publish_at"]] if self.schedule else [data["note"]] if self.note else []
 
-STEPS = {
-    step.name: step
-    for step in [
-        Step(
-            "request-changes",
+
+# Submitting is not a button here: it is the content form's "Save and submit", so unsaved
+# edits cannot be left behind.
+BUTTONS = {
+    button.step: button
+    for button in [
+        Button(
+            Step.REQUEST_CHANGES,
             "Request changes",
             "Sent back to the curators with your comment.",
-            "review_development",
-            lambda pk, user, version, data: commands.request_changes(
-                pk, data["note"], actor=user, expected_version=version
-            ),
             note="What should change?",
             placeholder="Shown to the curators, not to the public.",
         ),
-        Step(
-            "publish",
-            "Publish",
-            "Published. It is now on the public site, in the API and the feeds.",
-            "publish_development",
-            lambda pk, user, version, data: commands.publish_development(pk, actor=user, expected_version=version),
-        ),
-        Step(
-            "schedule",
-            "Schedule publication",
-            "Publication scheduled.",
-            "publish_development",
-            lambda pk, user, version, data: commands.schedule_publication(
-                pk, data["publish_at"], actor=user, expected_version=version
-            ),
-            schedule=True,
-        ),
-        Step(
-            "publish-correction",
+        Button(Step.PUBLISH, "Publish", "Published. It is now on the public site, in the API and the feeds."),
+        Button(Step.SCHEDULE, "Schedule publication", "Publication scheduled.", schedule=True),
+        Button(
+            Step.PUBLISH_CORRECTION,
             "Publish correction",
             "The correction is published with its note.",
-            "publish_development",
-            lambda pk, user, version, data: commands.publish_correction(
-                pk, data["note"], actor=user, expected_version=version
-            ),
             note="Public note: what was corrected (required)",
             placeholder="e.g. The test took place in Minsk, not in Brest.",
         ),
-        Step(
-            "publish-update",
+        Button(
+            Step.PUBLISH_UPDATE,
             "Publish update",
             "The update is published with its note.",
-            "publish_development",
-            lambda pk, user, version, data: commands.publish_update(
-                pk, data["note"], actor=user, expected_version=version
-            ),
             note="Public note: what is new (required)",
             placeholder="e.g. The agreement entered into force.",
         ),
-        Step(
-            "retract",
+        Button(
+            Step.RETRACT,
             "Retract",
             "Retracted. The public page now shows it as retracted, with your reason.",
-            "retract_development",
-            lambda pk, user, version, data: commands.retract_development(
-                pk, data["note"], actor=user, expected_version=version
-            ),
             note="Reason for the retraction (public, required)",
             danger=True,
         ),
@@ -118,9 +94,16 @@ STEPS = {
 }
 
 
-def wrote_pending_revision(record: DevelopmentRecord, user) -> bool:
-    """Whether the four-eyes rule keeps `user` from publishing this revision."""
-    return settings.CHRONICLE_FOUR_EYES and str(user.pk) in record.revision_authors
+def _open_steps(record: DevelopmentRecord, user, *, four_eyes: bool = True) -> list[Step]:
+    """The domain's steps open to `user` on `record` now that their permissions allow."""
+    steps = open_steps(
+        Workflow(record.workflow),
+        is_public=record.published_content is not None,
+        revision_authors=record.revision_authors,
+        actor=str(user.pk),
+        four_eyes=four_eyes and commands.four_eyes_apply_to(user),
+    )
+    return [step for step in steps if commands.may_take(user, step)]
 
 
 def state_label(record: DevelopmentRecord) -> str:
@@ -129,21 +112,14 @@ def state_label(record: DevelopmentRecord) -> str:
     return record.get_workflow_display()
 
 
-def available_steps(record: DevelopmentRecord, user) -> list[Step]:
-    """The workflow buttons `user` may press on `record` now, in the order they are shown.
+def available_buttons(record: DevelopmentRecord, user) -> list[Button]:
+    """The workflow buttons `user` may press on `record` now, in the order they are shown."""
+    return [BUTTONS[step] for step in _open_steps(record, user) if step in BUTTONS]
 
-    Submitting is not among them: it is the content form's "Save and submit" button, so
-    unsaved edits cannot be left behind.
-    """
-    names = []
-    published = record.published_content is not None
-    if record.workflow == Workflow.IN_REVIEW:
-        names.append("request-changes")
-        if not wrote_pending_revision(record, user):
-            names += ["publish-correction", "publish-update"] if published else ["publish", "schedule"]
-    if published and record.workflow != Workflow.RETRACTED:
-        names.append("retract")
-    return [STEPS[name] for name in names if user.has_perm(f"developments.{STEPS[name].permission}")]
+
+def blocked_by_four_eyes(record: DevelopmentRecord, user) -> bool:
+    """Whether only the four-eyes rule keeps `user` from publishing this revision."""
+    return bool(set(_open_steps(record, user, four_eyes=False)) - set(_open_steps(record, user)))
 
 
 # -- pages -------------------------------------------------------------------------------
@@ -246,20 +222,26 @@ def run_step(model_admin, request, object_id, step_name):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     record = _record(model_admin, request, object_id)
-    step = STEPS.get(step_name)
-    if step is None:
+    button = BUTTONS.get(Step(step_name)) if step_name in set(Step) else None
+    if button is None:
         raise Http404("No such workflow step.")
-    form = step.form_class(request.POST)
+    form = button.form_class(request.POST)
     if not form.is_valid():
         problems = " ".join(error for errors in form.errors.values() for error in errors)
-        messages.error(request, f"{step.label}: {problems}")
+        messages.error(request, f"{button.label}: {problems}")
         return redirect(_change_url(record.pk))
     try:
-        step.run(record.pk, request.user, form.cleaned_data["version"], form.cleaned_data)
+        commands.take_step(
+            button.step,
+            record.pk,
+            *button.inputs(form.cleaned_data),
+            actor=request.user,
+            expected_version=form.cleaned_data["version"],
+        )
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, step.done)
+        messages.success(request, button.done)
     return redirect(_change_url(record.pk))
 
 
@@ -299,14 +281,8 @@ def _edit_page(model_admin, request, editor: DevelopmentEditor | None, record: D
     user = request.user
     steps = []
     if record is not None:
-        for step in available_steps(record, user):
-            steps.append((step, step.form_class(initial={"version": record.version})))
-    blocked_by_four_eyes = (
-        record is not None
-        and record.workflow == Workflow.IN_REVIEW
-        and user.has_perm("developments.publish_development")
-        and wrote_pending_revision(record, user)
-    )
+        for button in available_buttons(record, user):
+            steps.append((button, button.form_class(initial={"version": record.version})))
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": DevelopmentRecord._meta,
@@ -317,7 +293,7 @@ def _edit_page(model_admin, request, editor: DevelopmentEditor | None, record: D
         "facts": diffs.facts(record.content) if editor is None else None,
         "state": state_label(record) if record else "",
         "steps": steps,
-        "blocked_by_four_eyes": blocked_by_four_eyes,
+        "blocked_by_four_eyes": record is not None and blocked_by_four_eyes(record, user),
         "media": model_admin.media + editor.media if editor else model_admin.media,
         **extra,
     }

@@ -25,17 +25,14 @@ from django.utils import timezone
 from chronicle import database
 from chronicle.domain import development as domain
 from chronicle.domain.content import Content, changed_fields, content_from_stored
+from chronicle.domain.development import Step, development_id_for
 from chronicle.domain.errors import DomainError, VersionConflict
-from chronicle.domain.events import PUBLIC_EVENT_TYPES, Event
+from chronicle.domain.events import EVENT_TYPES, PUBLIC_EVENT_TYPES, Event, Revised
 from chronicle.eventstore import store
 from chronicle.eventstore.store import NewEvent, RecordedEvent
 
 from . import projections
 from .signals import public_events_committed
-
-# Developments get stable ids derived from their slug within this namespace, so an
-# import of the same record twice names the same development.
-NAMESPACE = uuid.UUID("6f1c2a3e-58d7-4c1b-9a57-0c4e7d7a1e10")
 
 ORIGINS = ("admin", "api", "command", "fixture", "task")
 
@@ -65,10 +62,6 @@ class Outcome:
     @property
     def changed(self) -> bool:
         return bool(self.events)
-
-
-def development_id_for(slug: str) -> uuid.UUID:
-    return uuid.uuid5(NAMESPACE, slug)
 
 
 def system_user(username: str):
@@ -114,87 +107,80 @@ def draft_development(
     raise DomainError(f"A development with the address “{candidates[-1]}” already exists; choose another slug.")
 
 
-def revise_development(development_id, content, *, actor, expected_version: int | None = None, **options) -> Outcome:
-    _require_permission(actor, "draft_development", "revise developments")
-    new_content = _content(content)
+@dataclass(frozen=True)
+class StepCommand:
+    """How a workflow step is taken: the permission it needs and the domain function that decides it."""
+
+    permission: str
+    what: str  # "You are not allowed to <what>."
+    decide: Callable[..., list[Event]]
+    takes_content: bool = False
+
+
+STEP_COMMANDS: dict[Step, StepCommand] = {
+    Step.REVISE: StepCommand("draft_development", "revise developments", domain.revise, takes_content=True),
+    Step.SUBMIT: StepCommand("draft_development", "submit developments for review", domain.submit),
+    Step.REQUEST_CHANGES: StepCommand("review_development", "request changes", domain.request_changes),
+    Step.PUBLISH: StepCommand("publish_development", "publish developments", domain.publish),
+    Step.SCHEDULE: StepCommand("publish_development", "schedule publications", domain.schedule_publication),
+    Step.PUBLISH_CORRECTION: StepCommand("publish_development", "publish corrections", domain.publish_correction),
+    Step.PUBLISH_UPDATE: StepCommand("publish_development", "publish updates", domain.publish_update),
+    Step.RETRACT: StepCommand("retract_development", "retract developments", domain.retract),
+}
+
+
+def may_take(actor, step: Step) -> bool:
+    """Whether `actor` holds the permission `step` needs (the domain decides the rest)."""
+    return actor.has_perm(f"developments.{STEP_COMMANDS[step].permission}")
+
+
+def take_step(step: Step, development_id, *inputs, actor, expected_version: int | None = None, **options) -> Outcome:
+    """Take one workflow step on a development: `inputs` are what the step needs (the new
+    content, a note or reason, a time), in the order its domain function takes them."""
+    command = STEP_COMMANDS[step]
+    _require_permission(actor, command.permission, command.what)
+    if command.takes_content:
+        inputs = tuple(_content(given) for given in inputs)
+    checks = {"four_eyes": four_eyes_apply_to(actor)} if domain.RULES[step].publishes else {}
     return _run(
         development_id,
-        lambda s: domain.revise(s, new_content, actor=_actor_id(actor)),
+        lambda state: command.decide(state, *inputs, actor=_actor_id(actor), **checks),
         actor,
         expected_version,
         **options,
     )
 
 
-def submit_development(development_id, *, actor, expected_version: int | None = None, **options) -> Outcome:
-    _require_permission(actor, "draft_development", "submit developments for review")
-    return _run(development_id, lambda s: domain.submit(s, actor=_actor_id(actor)), actor, expected_version, **options)
+def revise_development(development_id, content, *, actor, **options) -> Outcome:
+    return take_step(Step.REVISE, development_id, content, actor=actor, **options)
 
 
-def request_changes(development_id, comment: str, *, actor, expected_version: int | None = None, **options) -> Outcome:
-    _require_permission(actor, "review_development", "request changes")
-    return _run(
-        development_id,
-        lambda s: domain.request_changes(s, comment, actor=_actor_id(actor)),
-        actor,
-        expected_version,
-        **options,
-    )
+def submit_development(development_id, *, actor, **options) -> Outcome:
+    return take_step(Step.SUBMIT, development_id, actor=actor, **options)
 
 
-def publish_development(development_id, *, actor, expected_version: int | None = None, **options) -> Outcome:
-    _require_permission(actor, "publish_development", "publish developments")
-    return _run(
-        development_id,
-        lambda s: domain.publish(s, actor=_actor_id(actor), four_eyes=_four_eyes(actor)),
-        actor,
-        expected_version,
-        **options,
-    )
+def request_changes(development_id, comment: str, *, actor, **options) -> Outcome:
+    return take_step(Step.REQUEST_CHANGES, development_id, comment, actor=actor, **options)
 
 
-def publish_correction(development_id, note: str, *, actor, expected_version: int | None = None, **options) -> Outcome:
-    _require_permission(actor, "publish_development", "publish corrections")
-    return _run(
-        development_id,
-        lambda s: domain.publish_correction(s, note, actor=_actor_id(actor), four_eyes=_four_eyes(actor)),
-        actor,
-        expected_version,
-        **options,
-    )
+def publish_development(development_id, *, actor, **options) -> Outcome:
+    return take_step(Step.PUBLISH, development_id, actor=actor, **options)
 
 
-def publish_update(development_id, note: str, *, actor, expected_version: int | None = None, **options) -> Outcome:
-    _require_permission(actor, "publish_development", "publish updates")
-    return _run(
-        development_id,
-        lambda s: domain.publish_update(s, note, actor=_actor_id(actor), four_eyes=_four_eyes(actor)),
-        actor,
-        expected_version,
-        **options,
-    )
+def publish_correction(development_id, note: str, *, actor, **options) -> Outcome:
+    return take_step(Step.PUBLISH_CORRECTION, development_id, note, actor=actor, **options)
 
 
-def retract_development(
-    development_id, reason: str, *, actor, expected_version: int | None = None, **options
-) -> Outcome:
-    _require_permission(actor, "retract_development", "retract developments")
-    return _run(
-        development_id, lambda s: domain.retract(s, reason, actor=_actor_id(actor)), actor, expected_version, **options
-    )
+def publish_update(development_id, note: str, *, actor, **options) -> Outcome:
+    return take_step(Step.PUBLISH_UPDATE, development_id, note, actor=actor, **options)
 
 
-def schedule_publication(
-    development_id, publish_at: datetime, *, actor, expected_version: int | None = None, **options
-) -> Outcome:
-    _require_permission(actor, "publish_development", "schedule publications")
-    return _run(
-        development_id,
-        lambda s: domain.schedule_publication(s, publish_at, actor=_actor_id(actor), four_eyes=_four_eyes(actor)),
-        actor,
-        expected_version,
-        **options,
-    )
+def retract_development(development_id, reason: str, *, actor, **options) -> Outcome:
+    return take_step(Step.RETRACT, development_id, reason, actor=actor, **options)
+
+
+def schedule_publication(development_id, publish_at: datetime, *, actor, **options) -> Outcome:
+    return take_step(Step.SCHEDULE, development_id, publish_at, actor=actor, **options)
 
 
 def release_scheduled_publications(now: datetime | None = None) -> int:
@@ -334,22 +320,13 @@ def _conflict(history: list[RecordedEvent], expected_version: int) -> ConflictEr
     )
 
 
-_DESCRIPTIONS = {
-    "development.submitted": "submitted it for review",
-    "development.changes_requested": "requested changes",
-    "development.publication_scheduled": "scheduled its publication",
-    "development.published": "published it",
-    "development.corrected": "published a correction",
-    "development.updated": "published an update",
-    "development.retracted": "retracted it",
-}
-
-
 def _describe(event: RecordedEvent, before: Content | None) -> str:
-    if event.type == "development.revised":
+    if event.type == Revised.type:
         fields = changed_fields(before, content_from_stored(event.data["content"]))
-        return "changed " + ", ".join(fields) if fields else "saved it"
-    return _DESCRIPTIONS.get(event.type, event.type)
+        if fields:
+            return "changed " + ", ".join(fields)
+    known = EVENT_TYPES.get(event.type)
+    return known.told if known else event.type
 
 
 def _content(content: dict[str, Any] | Content) -> Content:
@@ -368,7 +345,7 @@ def _actor_id(actor) -> str:
     return str(actor.pk)
 
 
-def _four_eyes(actor) -> bool:
+def four_eyes_apply_to(actor) -> bool:
     # A system actor (an import) publishes what it drafted by design; people never do.
     return settings.CHRONICLE_FOUR_EYES and not is_system_user(actor)
 

@@ -12,7 +12,9 @@ from datetime import datetime
 from difflib import SequenceMatcher
 from typing import Any
 
+from chronicle.domain import vocabulary
 from chronicle.domain.content import amount_phrase, country_name
+from chronicle.domain.events import label as event_label
 from chronicle.domain.vocabulary import DATE_BASES, KINDS, STAGES, TOPICS
 from chronicle.eventstore.store import RecordedEvent
 
@@ -33,18 +35,6 @@ FIELD_LABELS = {
 }
 TEXT_FIELDS = ("title", "summary", "date")
 LIST_FIELDS = ("countries", "topics", "actors", "amounts", "places", "sources", "related")
-
-EVENT_LABELS = {
-    "development.drafted": "Drafted",
-    "development.revised": "Revised",
-    "development.submitted": "Submitted for review",
-    "development.changes_requested": "Requested changes",
-    "development.publication_scheduled": "Scheduled publication",
-    "development.published": "Published",
-    "development.corrected": "Published a correction",
-    "development.updated": "Published an update",
-    "development.retracted": "Retracted",
-}
 
 
 @dataclass(frozen=True)
@@ -99,16 +89,13 @@ def _tokens(name: str, value: Any) -> list[str]:
     if name in TEXT_FIELDS:
         # Keep the whitespace as its own tokens so the text reads back unchanged.
         return [token for token in re.split(r"(\s+)", value or "") if token]
-    if name == "kind":
-        return [KINDS[value].label] if value in KINDS else [value] if value else []
-    if name == "stage":
-        return [STAGES[value].label] if value in STAGES else [value] if value else []
-    if name == "date_basis":
-        return [DATE_BASES[value].label] if value in DATE_BASES else [value] if value else []
+    if name in ("kind", "stage", "date_basis"):
+        terms = {"kind": KINDS, "stage": STAGES, "date_basis": DATE_BASES}[name]
+        return [vocabulary.label(terms, value)] if value else []
     if name == "related":
         return list(value or [])
     if name == "topics":
-        return [TOPICS[slug].label if slug in TOPICS else slug for slug in value or []]
+        return [vocabulary.label(TOPICS, slug) for slug in value or []]
     if name == "countries":
         return [f"{country_name(code)} ({code})" for code in value or []]
     return [describe_item(name, item) for item in value or []]
@@ -172,7 +159,7 @@ def history(events: list[RecordedEvent]) -> list[HistoryEntry]:
             recorded_at=event.recorded_at,
             actor=event.metadata["actor"]["username"],
             origin=event.metadata.get("origin", ""),
-            action=EVENT_LABELS.get(event.type, event.type),
+            action=event_label(event.type),
             note=_note(event),
         )
         if "content" in event.data:

@@ -17,6 +17,7 @@ from django.contrib.admin import widgets
 from django.forms import formset_factory
 from django.utils import timezone
 
+from chronicle.domain import vocabulary
 from chronicle.domain.content import country_name
 from chronicle.domain.vocabulary import AMOUNT_QUALIFIERS, DATE_BASES, KINDS, STAGES, TOPICS
 
@@ -50,12 +51,8 @@ class DevelopmentForm(forms.Form):
         label="Title", required=False, widget=widgets.AdminTextInputWidget(attrs={"class": "vTextField wide"})
     )
     summary = forms.CharField(label="Summary", required=False, widget=widgets.AdminTextareaWidget(attrs={"rows": 5}))
-    kind = forms.ChoiceField(
-        label="Kind", required=False, choices=BLANK + [(term.slug, term.label) for term in KINDS.values()]
-    )
-    stage = forms.ChoiceField(
-        label="Stage", required=False, choices=BLANK + [(term.slug, term.label) for term in STAGES.values()]
-    )
+    kind = forms.ChoiceField(label="Kind", required=False, choices=BLANK + vocabulary.choices(KINDS))
+    stage = forms.ChoiceField(label="Stage", required=False, choices=BLANK + vocabulary.choices(STAGES))
     date = forms.CharField(
         label="Date",
         required=False,
@@ -78,7 +75,7 @@ class DevelopmentForm(forms.Form):
     topics = forms.MultipleChoiceField(
         label="Topics",
         required=False,
-        choices=[(term.slug, term.label) for term in TOPICS.values()],
+        choices=vocabulary.choices(TOPICS),
         widget=forms.CheckboxSelectMultiple,
     )
     related = forms.CharField(

@@ -6,12 +6,13 @@ a foreign key to them, so `rebuild_projections` can drop and refill them freely.
 
 from django.db import models
 
+from chronicle.domain.development import Workflow
+from chronicle.domain.events import RevisionKind
 
-class Workflow(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    IN_REVIEW = "in_review", "In review"
-    PUBLISHED = "published", "Published"
-    RETRACTED = "retracted", "Retracted"
+
+def _choices(values) -> list[tuple[str, str]]:
+    """Model choices from one of the domain's enumerations (which carry their labels)."""
+    return [(value.value, value.label) for value in values]
 
 
 class DevelopmentRecord(models.Model):
@@ -20,7 +21,7 @@ class DevelopmentRecord(models.Model):
     id = models.UUIDField(primary_key=True)
     slug = models.SlugField(max_length=120, unique=True)
     version = models.PositiveIntegerField()
-    workflow = models.CharField(max_length=20, choices=Workflow.choices)
+    workflow = models.CharField(max_length=20, choices=_choices(Workflow))
     title = models.CharField(max_length=300)
     kind = models.CharField(max_length=40)
     date = models.CharField("date (EDTF)", max_length=60)
@@ -151,13 +152,6 @@ class PublicRelation(models.Model):
         return self.slug
 
 
-class RevisionKind(models.TextChoices):
-    PUBLISHED = "published", "Published"
-    CORRECTED = "corrected", "Correction"
-    UPDATED = "updated", "Update"
-    RETRACTED = "retracted", "Retraction"
-
-
 class PublicRevision(models.Model):
     """One public event of a development: its first publication, a correction, an update
     or its retraction, with the content that was public after it."""
@@ -165,7 +159,7 @@ class PublicRevision(models.Model):
     position = models.BigIntegerField(primary_key=True)
     development = models.ForeignKey(PublicDevelopment, on_delete=models.CASCADE, related_name="revisions")
     version = models.PositiveIntegerField()
-    kind = models.CharField(max_length=20, choices=RevisionKind.choices)
+    kind = models.CharField(max_length=20, choices=_choices(RevisionKind))
     note = models.TextField(blank=True)
     content = models.JSONField()
     recorded_at = models.DateTimeField()

@@ -2,7 +2,8 @@
 
 `project(events)` turns a stream into the rows of every read model. The same function
 serves the inline update after each command and `rebuild_projections`, so a rebuild is
-identical to what commands maintained (DESIGN.md, invariant 4).
+identical to what commands maintained (every read model can be dropped and rebuilt from
+the log with an identical result).
 """
 
 from __future__ import annotations
@@ -18,15 +19,7 @@ from psycopg.types.json import Jsonb
 
 from chronicle.domain import development as domain
 from chronicle.domain import edtf, search
-from chronicle.domain.events import (
-    CorrectionPublished,
-    Drafted,
-    Event,
-    Published,
-    Retracted,
-    UpdatePublished,
-    event_from_stored,
-)
+from chronicle.domain.events import Drafted, Event, RevisionKind, event_from_stored
 from chronicle.eventstore import store
 from chronicle.eventstore.store import RecordedEvent
 
@@ -40,17 +33,9 @@ from .models import (
     PublicRevision,
     PublicStatus,
     PublicTopic,
-    RevisionKind,
 )
 
 CHECKPOINT = "developments"
-
-_REVISION_KINDS = {
-    Published: RevisionKind.PUBLISHED,
-    CorrectionPublished: RevisionKind.CORRECTED,
-    UpdatePublished: RevisionKind.UPDATED,
-    Retracted: RevisionKind.RETRACTED,
-}
 
 
 def to_domain(event: RecordedEvent) -> Event:
@@ -120,7 +105,7 @@ def project(events: Sequence[RecordedEvent]) -> Projection:
         state = domain.apply(state, event)
         if "content" in recorded.data:
             working_data = recorded.data["content"]
-        kind = _REVISION_KINDS.get(type(event))
+        kind = event.revision_kind
         if kind is not None:
             if kind is not RevisionKind.RETRACTED:
                 public_data = working_data

@@ -18,12 +18,13 @@ from uuid import UUID
 
 from django.template.loader import render_to_string
 
-from chronicle.developments.models import PublicRevision, RevisionKind
-from chronicle.domain import edtf
+from chronicle import published
+from chronicle.developments.models import PublicRevision
+from chronicle.domain import edtf, vocabulary
 from chronicle.domain.content import amount_line, country_name
+from chronicle.domain.events import RevisionKind
 from chronicle.domain.notices import notice_word
 from chronicle.domain.vocabulary import FIGURES, KINDS, TOPICS
-from chronicle.feeds.rendering import development_url, revision_url
 
 from .models import SentDevelopment, Subscriber
 
@@ -126,7 +127,7 @@ class Window:
                         label=notice_word(kind),
                         note=note,
                         title=content["title"],
-                        url=revision_url(slug, version),
+                        url=published.revision_url(slug, version),
                         recorded_at=recorded_at,
                     )
                 )
@@ -172,13 +173,13 @@ def _new_development(row: tuple, published_position: int) -> NewDevelopment:
         development_id=development_id,
         published_position=published_position,
         revision_position=position,
-        url=development_url(slug),
+        url=published.development_url(slug),
         title=content["title"],
         summary=content.get("summary", ""),
         date=edtf.humanize(content["date"]),
-        kind=KINDS[content["kind"]].label if content["kind"] in KINDS else content["kind"],
+        kind=vocabulary.label(KINDS, content["kind"]),
         countries=tuple(country_name(code) for code in content["countries"]),
-        topics=tuple(TOPICS[slug].label if slug in TOPICS else slug for slug in content["topics"]),
+        topics=tuple(vocabulary.label(TOPICS, slug) for slug in content["topics"]),
         country_codes=frozenset(content["countries"]),
         topic_slugs=frozenset(content["topics"]),
         figures=tuple(amount_line(a) for a in content.get("amounts", [])) if content["kind"] == FIGURES else (),

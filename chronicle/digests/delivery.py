@@ -45,16 +45,16 @@ def period_for(frequency: str, day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def schedule_phrase(frequency: str) -> str:
     """When `frequency`'s passes run, for people: "every day at 06:00 UTC"."""
+    schedule = settings.DIGEST_SCHEDULE
     if frequency == "daily":
-        return f"every day at {settings.DIGEST_DAILY_AT} UTC"
-    day_name, at = settings.DIGEST_WEEKLY_AT.lower().split()
-    return f"every {WEEKDAY_NAMES[WEEKDAYS.index(day_name)]} at {at} UTC"
+        return f"every day at {schedule.daily_hour:02d}:{schedule.daily_minute:02d} UTC"
+    at = f"{schedule.weekly_hour:02d}:{schedule.weekly_minute:02d}"
+    return f"every {WEEKDAY_NAMES[schedule.weekday]} at {at} UTC"
 
 
 # Beat sends a pass at its time; one not started this long after is taken as lost.
@@ -62,14 +62,12 @@ MISSED_AFTER = timedelta(minutes=10)
 
 
 def last_scheduled(frequency: str, now: datetime) -> datetime:
-    """When `frequency`'s pass was last due at or before `now` (DIGEST_DAILY_AT /
-    DIGEST_WEEKLY_AT, in UTC)."""
+    """When `frequency`'s pass was last due at or before `now` (settings.DIGEST_SCHEDULE, in UTC)."""
+    schedule = settings.DIGEST_SCHEDULE
     if frequency == "daily":
-        weekday, at = None, settings.DIGEST_DAILY_AT
+        weekday, hour, minute = None, schedule.daily_hour, schedule.daily_minute
     else:
-        day_name, at = settings.DIGEST_WEEKLY_AT.lower().split()
-        weekday = WEEKDAYS.index(day_name)
-    hour, minute = (int(part) for part in at.split(":"))
+        weekday, hour, minute = schedule.weekday, schedule.weekly_hour, schedule.weekly_minute
     moment = now.astimezone(UTC).replace(hour=hour, minute=minute, second=0, microsecond=0)
     if weekday is not None:
         moment -= timedelta(days=(moment.weekday() - weekday) % 7)

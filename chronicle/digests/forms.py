@@ -1,6 +1,7 @@
 from django import forms
 
 from chronicle.developments.models import PublicCountry
+from chronicle.domain import vocabulary
 from chronicle.domain.content import country_name
 from chronicle.domain.vocabulary import TOPICS
 
@@ -16,7 +17,7 @@ def country_choices(extra=()) -> list[tuple[str, str]]:
 
 class PreferencesForm(forms.Form):
     topics = forms.MultipleChoiceField(
-        choices=[(term.slug, term.label) for term in TOPICS.values()],
+        choices=vocabulary.choices(TOPICS),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="None chosen: every topic.",

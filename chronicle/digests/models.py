@@ -44,16 +44,6 @@ class Subscriber(models.Model):
     def __str__(self) -> str:
         return self.email
 
-    def wants(self, topics, countries) -> bool:
-        """Whether a development with these topics and countries is in this subscriber's scope.
-
-        Topics and countries combine like the API's filters: any chosen topic, and any
-        chosen country; an empty choice matches everything.
-        """
-        return (not self.topics or bool(set(self.topics) & set(topics))) and (
-            not self.countries or bool(set(self.countries) & set(countries))
-        )
-
 
 class DigestState(models.TextChoices):
     PENDING = "pending", "Pending"

@@ -4,17 +4,15 @@ subscription page, the API and the links in emails."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from chronicle.eventstore import store
 
-from . import emails, tasks
+from . import confirmations, tasks
 from .models import Subscriber, SubscriberState
 
 logger = logging.getLogger(__name__)
@@ -44,25 +42,9 @@ def subscribe(email: str, *, topics: list[str], countries: list[str], frequency:
                 setattr(subscriber, name, value)
             subscriber.state = SubscriberState.PENDING
             subscriber.save(update_fields=[*choices, "state"])
-        claimed_at = _claim_confirmation_slot(subscriber.pk)
+        claimed_at = confirmations.claim_slot(subscriber.pk)
         if claimed_at:
             transaction.on_commit(partial(_queue_subscription_email, subscriber.pk, claimed_at))
-
-
-def _claim_confirmation_slot(subscriber_id: int) -> datetime | None:
-    """Conditional update: the claim's time for the one caller that may email this address now."""
-    now = timezone.now()
-    last_allowed = now - timedelta(seconds=settings.DIGEST_CONFIRMATION_INTERVAL)
-    claimed = (
-        Subscriber.objects.filter(pk=subscriber_id)
-        .filter(Q(confirmation_sent_at__isnull=True) | Q(confirmation_sent_at__lte=last_allowed))
-        .update(confirmation_sent_at=now)
-    )
-    return now if claimed else None
-
-
-def _release_confirmation_slot(subscriber_id: int, claimed_at: datetime) -> None:
-    Subscriber.objects.filter(pk=subscriber_id, confirmation_sent_at=claimed_at).update(confirmation_sent_at=None)
 
 
 def _queue_subscription_email(subscriber_id: int, claimed_at: datetime) -> None:
@@ -71,35 +53,8 @@ def _queue_subscription_email(subscriber_id: int, claimed_at: datetime) -> None:
         tasks.send_subscription_email.apply_async([subscriber_id], retry=False)
     except Exception:
         # Broker down: give the slot back, so `send_unsent_confirmations` sends it later.
-        _release_confirmation_slot(subscriber_id, claimed_at)
+        confirmations.release_slot(subscriber_id, claimed_at)
         logger.exception("Could not queue the subscription email of subscriber #%s; it is sent later", subscriber_id)
-
-
-def send_unsent_confirmations() -> int:
-    """Send the confirmation requests that could not be queued; return how many were sent."""
-    sent = 0
-    unsent = Subscriber.objects.filter(state=SubscriberState.PENDING, confirmation_sent_at__isnull=True)
-    for subscriber_id in unsent.values_list("pk", flat=True):
-        claimed_at = _claim_confirmation_slot(subscriber_id)
-        if claimed_at is None:
-            continue  # another worker, or a new subscribe, has it
-        try:
-            send_subscription_email(subscriber_id)
-        except Exception:
-            _release_confirmation_slot(subscriber_id, claimed_at)
-            raise
-        sent += 1
-    return sent
-
-
-def send_subscription_email(subscriber_id: int) -> None:
-    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
-    if subscriber is None:
-        return
-    if subscriber.state == SubscriberState.PENDING:
-        emails.confirmation(subscriber).send()
-    elif subscriber.state == SubscriberState.CONFIRMED:
-        emails.already_subscribed(subscriber).send()
 
 
 def confirm(subscriber: Subscriber) -> bool:

@@ -5,7 +5,7 @@ from datetime import date
 from celery import shared_task
 from django.db import DatabaseError
 
-from . import delivery, subscriptions
+from . import confirmations, delivery
 
 
 @shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
@@ -44,10 +44,10 @@ def deliver_digests(self, digest_ids: list[str]) -> str:
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
 def send_subscription_email(subscriber_id: int) -> None:
-    subscriptions.send_subscription_email(subscriber_id)
+    confirmations.send_subscription_email(subscriber_id)
 
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
 def send_unsent_confirmations() -> int:
     """Send the confirmation requests whose task could not be queued (broker down)."""
-    return subscriptions.send_unsent_confirmations()
+    return confirmations.send_unsent_confirmations()

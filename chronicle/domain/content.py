@@ -248,7 +248,7 @@ class _ContentReader:
 
     def date_basis(self, date: str) -> str:
         basis = self.choice("date_basis", DATE_BASES)
-        if basis and date and basis in DATE_BASES:
+        if isinstance(basis, str) and basis in DATE_BASES and date:
             open_ended = edtf.parse(date).is_open_ended
             if open_ended and basis != "bounded":
                 self.error("date_basis", f"“{date}” is open-ended, so its basis is “bounded”.")

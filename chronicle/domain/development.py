@@ -4,7 +4,7 @@ Command functions take the current state and return the new events, or raise a
 DomainError; they never change anything themselves. `apply` is the only place state
 changes, so "state == fold of events" holds by construction.
 
-Workflow (DESIGN.md):
+Workflow (the editorial workflow; `RULES` says where each step may start):
 
     draft ──submit──▶ in_review ──publish──▶ published ──revise──▶ draft (pending revision)
       ▲                  │                       │
@@ -17,7 +17,8 @@ the revision goes out as a correction or an update.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import uuid
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -46,6 +47,9 @@ from .events import (
 
 MAX_NOTE = 2000
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{2,119}")
+# Developments get stable ids derived from their slug within this namespace, so an
+# import of the same record twice names the same development.
+NAMESPACE = uuid.UUID("6f1c2a3e-58d7-4c1b-9a57-0c4e7d7a1e10")
 
 
 class Workflow(StrEnum):
@@ -53,6 +57,90 @@ class Workflow(StrEnum):
     IN_REVIEW = "in_review"
     PUBLISHED = "published"
     RETRACTED = "retracted"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Step(StrEnum):
+    """What someone may do to a development; the order is the order they are offered in."""
+
+    REVISE = "revise"
+    SUBMIT = "submit"
+    REQUEST_CHANGES = "request-changes"
+    PUBLISH = "publish"
+    SCHEDULE = "schedule"
+    PUBLISH_CORRECTION = "publish-correction"
+    PUBLISH_UPDATE = "publish-update"
+    RETRACT = "retract"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Where a step may start: the workflow states, and whether the development must have
+    been published (True), must not have been (False) or either (None)."""
+
+    verb: str  # "Cannot <verb> a development that is …"
+    workflows: tuple[Workflow, ...]
+    public: bool | None = None
+    refusal: str = ""  # why not, when `public` does not hold
+    publishes: bool = False  # makes a revision public: needs a source, and four eyes
+
+
+RULES: dict[Step, Rule] = {
+    Step.REVISE: Rule("revise", (Workflow.DRAFT, Workflow.PUBLISHED)),
+    Step.SUBMIT: Rule("submit for review", (Workflow.DRAFT,)),
+    Step.REQUEST_CHANGES: Rule("request changes to", (Workflow.IN_REVIEW,)),
+    Step.PUBLISH: Rule(
+        "publish",
+        (Workflow.IN_REVIEW,),
+        public=False,
+        refusal="This development is already published; publish the revision as a correction or an update.",
+        publishes=True,
+    ),
+    Step.SCHEDULE: Rule(
+        "schedule",
+        (Workflow.IN_REVIEW,),
+        public=False,
+        refusal="Only a first publication can be scheduled; publish a correction or update directly.",
+        publishes=True,
+    ),
+    Step.PUBLISH_CORRECTION: Rule(
+        "publish a correction for",
+        (Workflow.IN_REVIEW,),
+        public=True,
+        refusal="This development has never been published; publish it first, not as a correction.",
+        publishes=True,
+    ),
+    Step.PUBLISH_UPDATE: Rule(
+        "publish an update for",
+        (Workflow.IN_REVIEW,),
+        public=True,
+        refusal="This development has never been published; publish it first, not as an update.",
+        publishes=True,
+    ),
+    Step.RETRACT: Rule(
+        "retract",
+        (Workflow.DRAFT, Workflow.IN_REVIEW, Workflow.PUBLISHED),
+        public=True,
+        refusal="Only a published development can be retracted.",
+    ),
+}
+
+
+def open_steps(
+    workflow: Workflow, *, is_public: bool, revision_authors: Collection[str], actor: str, four_eyes: bool = True
+) -> list[Step]:
+    """The steps `actor` may take now, four eyes included (permissions are the caller's
+    to check). A step offered here can still be refused for what the development says,
+    e.g. a publication without a source."""
+    return [
+        step
+        for step, rule in RULES.items()
+        if _refusal(rule, workflow, is_public) is None
+        and not (rule.publishes and four_eyes and actor in revision_authors)
+    ]
 
 
 @dataclass(frozen=True)
@@ -75,6 +163,11 @@ class Development:
     @property
     def is_public(self) -> bool:
         return self.published is not None
+
+
+def development_id_for(slug: str) -> uuid.UUID:
+    """The id of the development at `slug`: the same for the same slug, for good."""
+    return uuid.uuid5(NAMESPACE, slug)
 
 
 # -- the fold ----------------------------------------------------------------------------
@@ -133,7 +226,7 @@ def draft(slug: str, content: Content, *, actor: str) -> list[Event]:
 
 
 def revise(state: Development, content: Content, *, actor: str) -> list[Event]:
-    _require(state, "revise", Workflow.DRAFT, Workflow.PUBLISHED)
+    _require(state, Step.REVISE)
     if content == state.content:
         return []
     return [Revised(actor=actor, content=content)]
@@ -146,25 +239,21 @@ def submit(state: Development, *, actor: str) -> list[Event]:
             "Nothing changed since it was published, so there is nothing to review. "
             "Change a fact or a source, then choose “Save and submit for review”."
         )
-    _require(state, "submit for review", Workflow.DRAFT)
+    _require(state, Step.SUBMIT)
     if state.published is not None and state.content == state.published:
         raise NothingToSubmit("This revision changes nothing in the published version; edit it first.")
     return [Submitted(actor=actor)]
 
 
 def request_changes(state: Development, comment: str, *, actor: str) -> list[Event]:
-    _require(state, "request changes to", Workflow.IN_REVIEW)
+    _require(state, Step.REQUEST_CHANGES)
     return [ChangesRequested(actor=actor, comment=clean_note(comment, "Say what should change."))]
 
 
 def schedule_publication(
     state: Development, publish_at: datetime, *, actor: str, four_eyes: bool = True
 ) -> list[Event]:
-    _require(state, "schedule", Workflow.IN_REVIEW)
-    if state.published is not None:
-        raise TransitionNotAllowed(
-            "Only a first publication can be scheduled; publish a correction or update directly."
-        )
+    _require(state, Step.SCHEDULE)
     if publish_at.tzinfo is None:
         raise ValueError("publish_at must be timezone-aware")
     _check_publishable(state, actor, four_eyes)
@@ -172,24 +261,20 @@ def schedule_publication(
 
 
 def publish(state: Development, *, actor: str, four_eyes: bool = True) -> list[Event]:
-    _require(state, "publish", Workflow.IN_REVIEW)
-    if state.published is not None:
-        raise TransitionNotAllowed(
-            "This development is already published; publish the revision as a correction or an update."
-        )
+    _require(state, Step.PUBLISH)
     _check_publishable(state, actor, four_eyes)
     return [Published(actor=actor)]
 
 
 def publish_correction(state: Development, note: str, *, actor: str, four_eyes: bool = True) -> list[Event]:
-    _require_revision_in_review(state, "a correction")
+    _require(state, Step.PUBLISH_CORRECTION)
     note = clean_note(note, "A correction needs a public note saying what was corrected.")
     _check_publishable(state, actor, four_eyes)
     return [CorrectionPublished(actor=actor, note=note)]
 
 
 def publish_update(state: Development, note: str, *, actor: str, four_eyes: bool = True) -> list[Event]:
-    _require_revision_in_review(state, "an update")
+    _require(state, Step.PUBLISH_UPDATE)
     note = clean_note(note, "An update needs a public note saying what is new.")
     _check_publishable(state, actor, four_eyes)
     return [UpdatePublished(actor=actor, note=note)]
@@ -198,8 +283,7 @@ def publish_update(state: Development, note: str, *, actor: str, four_eyes: bool
 def retract(state: Development, reason: str, *, actor: str) -> list[Event]:
     if state.workflow is Workflow.RETRACTED:
         raise TransitionNotAllowed("This development is already retracted.")
-    if state.published is None:
-        raise TransitionNotAllowed("Only a published development can be retracted.")
+    _require(state, Step.RETRACT)
     return [Retracted(actor=actor, reason=clean_note(reason, "A retraction needs a reason."))]
 
 
@@ -213,18 +297,20 @@ _WORKFLOW_LABELS = {
 }
 
 
-def _require(state: Development, step: str, *allowed: Workflow) -> None:
-    if state.workflow not in allowed:
-        wanted = " or ".join(_WORKFLOW_LABELS[w] for w in allowed)
-        raise TransitionNotAllowed(
-            f"Cannot {step} a development that is {_WORKFLOW_LABELS[state.workflow]}; it must be {wanted}."
-        )
+def _require(state: Development, step: Step) -> None:
+    refusal = _refusal(RULES[step], state.workflow, state.is_public)
+    if refusal is not None:
+        raise TransitionNotAllowed(refusal)
 
 
-def _require_revision_in_review(state: Development, what: str) -> None:
-    _require(state, f"publish {what} for", Workflow.IN_REVIEW)
-    if state.published is None:
-        raise TransitionNotAllowed(f"This development has never been published; publish it first, not as {what}.")
+def _refusal(rule: Rule, workflow: Workflow, is_public: bool) -> str | None:
+    """Why the step cannot start from here; None if it can."""
+    if workflow not in rule.workflows:
+        wanted = " or ".join(_WORKFLOW_LABELS[w] for w in rule.workflows)
+        return f"Cannot {rule.verb} a development that is {_WORKFLOW_LABELS[workflow]}; it must be {wanted}."
+    if rule.public is not None and is_public != rule.public:
+        return rule.refusal
+    return None
 
 
 def _check_publishable(state: Development, actor: str, four_eyes: bool) -> None:

@@ -9,15 +9,42 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from .content import Content, content_from_stored
 
 
+class RevisionKind(StrEnum):
+    """What a public event did to what the public sees: each one is a public revision."""
+
+    PUBLISHED = "published"
+    CORRECTED = "corrected"
+    UPDATED = "updated"
+    RETRACTED = "retracted"
+
+    @property
+    def label(self) -> str:
+        return _REVISION_LABELS[self]
+
+
+_REVISION_LABELS = {
+    RevisionKind.PUBLISHED: "Published",
+    RevisionKind.CORRECTED: "Correction",
+    RevisionKind.UPDATED: "Update",
+    RevisionKind.RETRACTED: "Retraction",
+}
+
+
 @dataclass(frozen=True)
 class Event:
     type: ClassVar[str]
-    public: ClassVar[bool] = False
+    # For people: a heading in a development's history ("Published a correction"), and what
+    # its actor did, told after their name ("… published a correction").
+    label: ClassVar[str]
+    told: ClassVar[str]
+    # The public revision it makes; None for the editorial events the public never sees.
+    revision_kind: ClassVar[RevisionKind | None] = None
     actor: str
 
     def data(self) -> dict[str, Any]:
@@ -38,6 +65,8 @@ class Event:
 @dataclass(frozen=True)
 class Drafted(Event):
     type = "development.drafted"
+    label = "Drafted"
+    told = "drafted it"
     slug: str
     content: Content
 
@@ -45,50 +74,66 @@ class Drafted(Event):
 @dataclass(frozen=True)
 class Revised(Event):
     type = "development.revised"
+    label = "Revised"
+    told = "saved it"
     content: Content
 
 
 @dataclass(frozen=True)
 class Submitted(Event):
     type = "development.submitted"
+    label = "Submitted for review"
+    told = "submitted it for review"
 
 
 @dataclass(frozen=True)
 class ChangesRequested(Event):
     type = "development.changes_requested"
+    label = "Requested changes"
+    told = "requested changes"
     comment: str
 
 
 @dataclass(frozen=True)
 class PublicationScheduled(Event):
     type = "development.publication_scheduled"
+    label = "Scheduled publication"
+    told = "scheduled its publication"
     publish_at: datetime
 
 
 @dataclass(frozen=True)
 class Published(Event):
     type = "development.published"
-    public = True
+    label = "Published"
+    told = "published it"
+    revision_kind = RevisionKind.PUBLISHED
 
 
 @dataclass(frozen=True)
 class CorrectionPublished(Event):
     type = "development.corrected"
-    public = True
+    label = "Published a correction"
+    told = "published a correction"
+    revision_kind = RevisionKind.CORRECTED
     note: str
 
 
 @dataclass(frozen=True)
 class UpdatePublished(Event):
     type = "development.updated"
-    public = True
+    label = "Published an update"
+    told = "published an update"
+    revision_kind = RevisionKind.UPDATED
     note: str
 
 
 @dataclass(frozen=True)
 class Retracted(Event):
     type = "development.retracted"
-    public = True
+    label = "Retracted"
+    told = "retracted it"
+    revision_kind = RevisionKind.RETRACTED
     reason: str
 
 
@@ -106,7 +151,16 @@ EVENT_TYPES: dict[str, type[Event]] = {
         Retracted,
     )
 }
-PUBLIC_EVENT_TYPES = tuple(name for name, cls in EVENT_TYPES.items() if cls.public)
+PUBLIC_EVENT_TYPES = tuple(name for name, cls in EVENT_TYPES.items() if cls.revision_kind is not None)
+REVISION_KINDS: dict[str, RevisionKind] = {
+    name: cls.revision_kind for name, cls in EVENT_TYPES.items() if cls.revision_kind is not None
+}
+
+
+def label(type_name: str) -> str:
+    """The history heading of an event type; the type itself for one this code does not know."""
+    cls = EVENT_TYPES.get(type_name)
+    return cls.label if cls else type_name
 
 
 def event_from_stored(type_name: str, data: dict[str, Any], actor: str) -> Event:

@@ -16,6 +16,16 @@ class Term:
     description: str
 
 
+def label(terms: dict[str, Term], slug: str) -> str:
+    """The label of `slug` in `terms`; the slug itself if the vocabulary does not hold it."""
+    return terms[slug].label if slug in terms else slug
+
+
+def choices(terms: dict[str, Term]) -> list[tuple[str, str]]:
+    """(slug, label) pairs in the vocabulary's order, for forms and model fields."""
+    return [(term.slug, term.label) for term in terms.values()]
+
+
 KINDS: dict[str, Term] = {
     term.slug: term
     for term in [

@@ -89,20 +89,6 @@ def _seal_batch(batch_size: int) -> int:
     return len(rows)
 
 
-def request_sealing() -> None:
-    """Queue a sealing task unless one is queued already. Runs after an append commits; never
-    raises (with the broker down the periodic pass seals the events a little later)."""
-    try:
-        if not cache.add(QUEUED_KEY, True, timeout=QUEUED_SECONDS):
-            return
-        from .tasks import seal_events
-
-        seal_events.apply_async(retry=False)
-    except Exception:
-        cache.delete(QUEUED_KEY)
-        logger.exception("Could not queue sealing; the periodic pass will seal these events")
-
-
 def seal_queued() -> int:
     """The task's body: take the queued mark first, so appends from now on queue another run."""
     cache.delete(QUEUED_KEY)

@@ -3,9 +3,9 @@
 Appends are serialised with a transaction-level advisory lock on PostgreSQL (SQLite
 serialises writers itself). A writer takes positions only while it holds the lock and
 keeps it until it commits, so a reader of `position > cursor` can never see a position
-become visible after a higher one: the log has no holes behind a reader (DESIGN.md,
-invariant 3). The lock is taken at the last moment, so only the insert and the commit
-are serialised.
+become visible after a higher one: the log has no holes behind a reader (the invariant
+"a consumer of `position > cursor` never skips an event"). The lock is taken at the last
+moment, so only the insert and the commit are serialised.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from django.utils import timezone
 from chronicle.domain.errors import VersionConflict
 from chronicle.domain.upcasting import SCHEMA_VERSION, upcast
 
-from . import sealing
+from . import tasks
 from .models import Event
 
 # Arbitrary constant naming "the event log" among advisory locks ("CHRN").
@@ -135,7 +135,7 @@ def append(
                 actual=None,
             ) from error
     # Sealing follows the log after commit; the append never waits for it.
-    transaction.on_commit(sealing.request_sealing)
+    transaction.on_commit(tasks.request_sealing)
     return [RecordedEvent.from_row(row) for row in rows]
 
 
@@ -143,11 +143,6 @@ def _lock_log() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK_KEY])
-
-
-def current_version(stream_id: uuid.UUID) -> int:
-    last = Event.objects.filter(stream_id=stream_id).order_by("-version").values_list("version", flat=True).first()
-    return last or 0
 
 
 def read_stream(stream_id: uuid.UUID, *, recorded_until: datetime | None = None) -> list[RecordedEvent]:
@@ -164,14 +159,6 @@ def read_after(position: int, *, limit: int = 1000, types: Iterable[str] | None 
     if types is not None:
         rows = rows.filter(type__in=list(types))
     return [RecordedEvent.from_row(row) for row in rows.order_by("position")[:limit]]
-
-
-def iter_all(*, batch_size: int = 5000) -> Iterator[RecordedEvent]:
-    """Every event in position order, in batches, in constant memory."""
-    position = 0
-    while batch := read_after(position, limit=batch_size):
-        yield from batch
-        position = batch[-1].position
 
 
 def last_position() -> int:

@@ -32,10 +32,12 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from frictionless import Package
 
+from chronicle import published
 from chronicle.api.serializers import last_revision
-from chronicle.developments.models import PublicRevision, RevisionKind
+from chronicle.developments.models import PublicRevision
 from chronicle.domain import edtf
 from chronicle.domain.content import country_name
+from chronicle.domain.events import RevisionKind
 from chronicle.domain.vocabulary import TOPICS
 from chronicle.eventstore.models import Event
 
@@ -206,7 +208,7 @@ def _document(development_id, slug, first_published_at, position, kind, note, re
         "last_revision": last_revision(
             PublicRevision(position=position, kind=kind, note=note, recorded_at=recorded_at)
         ),
-        "page_url": f"{settings.SITE_URL}/developments/{slug}/",
+        "page_url": published.development_url(slug),
         "api_url": f"{settings.SITE_URL}/api/v1/developments/{development_id}/",
     }
 

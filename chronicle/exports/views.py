@@ -9,7 +9,7 @@ from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
-from chronicle.api.errors import error_response
+from chronicle.errors import error_response
 
 from . import packages
 

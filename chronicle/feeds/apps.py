@@ -9,6 +9,6 @@ class FeedsConfig(AppConfig):
     def ready(self) -> None:
         from chronicle.developments.signals import public_events_committed
 
-        from .publishing import queue_affected_feeds
+        from .tasks import queue_affected_feeds
 
         public_events_committed.connect(queue_affected_feeds, dispatch_uid="feeds.queue_affected_feeds")

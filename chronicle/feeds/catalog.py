@@ -14,14 +14,10 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 
-from chronicle.developments.models import (
-    PublicCountry,
-    PublicDevelopment,
-    PublicRevision,
-    PublicTopic,
-    RevisionKind,
-)
+from chronicle import published
+from chronicle.developments.models import PublicCountry, PublicDevelopment, PublicRevision, PublicTopic
 from chronicle.domain.content import country_name, is_country
+from chronicle.domain.events import RevisionKind
 from chronicle.domain.vocabulary import TOPICS
 
 FORMATS = {
@@ -90,12 +86,13 @@ class Feed:
 
     def developments(self) -> QuerySet[PublicDevelopment]:
         """Every public development in this feed, retracted ones included."""
-        developments = PublicDevelopment.objects.all()
-        if self.country:
-            developments = developments.filter(country_rows__code=self.country)
-        if self.topic:
-            developments = developments.filter(topic_rows__slug=self.topic)
-        return developments
+        return published.developments(
+            published.Filters(
+                countries=(self.country,) if self.country else (),
+                topics=(self.topic,) if self.topic else (),
+                include_retracted=True,
+            )
+        )
 
     def revisions(self) -> QuerySet[PublicRevision]:
         """Every public revision of the developments in this feed (by what they say now)."""
@@ -149,7 +146,3 @@ def affected_feeds(revisions: Iterable[PublicRevision]) -> dict[str, int]:
         for feed in feeds:
             affected[feed.path] = max(affected.get(feed.path, 0), revision.position)
     return affected
-
-
-def latest_public_position() -> int:
-    return PublicRevision.objects.order_by("-position").values_list("position", flat=True).first() or 0

@@ -1,6 +1,6 @@
 """Keep the feed files in step with the public events.
 
-After a public event commits, `queue_affected_feeds` marks each feed it touches as queued
+After a public event commits, `tasks.queue_affected_feeds` marks each feed it touches as queued
 and sends one task per feed that was not already waiting, so a burst of publications
 coalesces into one regeneration per feed. The task claims the feed before reading, so an
 event that commits after the claim queues a fresh run. If the broker is down, publishing
@@ -23,10 +23,11 @@ from pathlib import Path
 
 from django.conf import settings
 
+from chronicle import published
 from chronicle.developments.models import PublicRevision
 
 from . import rendering
-from .catalog import Feed, affected_feeds, every_feed, latest_public_position
+from .catalog import Feed, affected_feeds, every_feed
 from .models import FeedsCursor, FeedState
 
 logger = logging.getLogger(__name__)
@@ -34,33 +35,6 @@ logger = logging.getLogger(__name__)
 CURSOR = "stale-feeds"
 # A temporary file this old is a leftover of a killed write, not one in progress.
 STALE_TEMPORARY_SECONDS = 600
-
-
-def queue_affected_feeds(sender, events, **kwargs) -> None:
-    """Receiver of `public_events_committed`. Never raises: the publication has committed."""
-    try:
-        revisions = PublicRevision.objects.filter(position__in=[event.position for event in events])
-        paths = sorted(affected_feeds(revisions))
-        for path in paths:
-            FeedState.objects.get_or_create(path=path)
-        waiting = [path for path in paths if FeedState.objects.filter(path=path, queued=False).update(queued=True)]
-        _send(waiting)
-    except Exception:
-        logger.exception("Could not queue the feeds of public events %s", [event.position for event in events])
-
-
-def _send(paths: list[str]) -> None:
-    from .tasks import regenerate_feed
-
-    for index, path in enumerate(paths):
-        try:
-            regenerate_feed.apply_async([path], retry=False)
-        except Exception:
-            # Broker down: leave these feeds unqueued so the next publication or the
-            # periodic pass picks them up.
-            FeedState.objects.filter(path__in=paths[index:]).update(queued=False)
-            logger.exception("Could not queue feed regeneration for %s; the periodic pass will catch up", paths[index:])
-            return
 
 
 def regenerate(path: str) -> bool:
@@ -71,7 +45,7 @@ def regenerate(path: str) -> bool:
     FeedState.objects.get_or_create(path=path)
     # Claim before reading: an event committed from now on queues another run.
     FeedState.objects.filter(path=path).update(queued=False)
-    position = latest_public_position()
+    position = published.latest_position()
     changed = [
         extension
         for extension, content in rendering.render(feed).items()
@@ -88,7 +62,7 @@ def publish_stale() -> int:
     cursor, new = FeedsCursor.objects.get_or_create(name=CURSOR)
     if new:
         return publish_all()[0]
-    position = latest_public_position()
+    position = published.latest_position()
     stale = stale_feeds(PublicRevision.objects.filter(position__gt=cursor.position, position__lte=position))
     for path in stale:
         regenerate(path)
@@ -105,7 +79,7 @@ def stale_feeds(revisions) -> list[str]:
 
 def publish_all(on_progress: Callable[[], None] | None = None) -> tuple[int, int]:
     """Regenerate every feed now; return (feeds, feeds whose files changed)."""
-    position = latest_public_position()
+    position = published.latest_position()
     feeds = every_feed()
     changed = 0
     for feed in feeds:

@@ -20,8 +20,11 @@ from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
-from chronicle.developments.models import PublicDevelopment, PublicRevision, PublicStatus, RevisionKind
+from chronicle import published
+from chronicle.developments.models import PublicDevelopment, PublicRevision, PublicStatus
+from chronicle.domain import vocabulary
 from chronicle.domain.content import country_name
+from chronicle.domain.events import RevisionKind
 from chronicle.domain.notices import notice_title, notice_word
 from chronicle.domain.vocabulary import KINDS, STAGES, TOPICS
 
@@ -76,8 +79,8 @@ class Entry:
     @property
     def url(self) -> str:
         if self.kind == RevisionKind.PUBLISHED:
-            return development_url(self.development.slug)
-        return revision_url(self.development.slug, self.revision.version)
+            return published.development_url(self.development.slug)
+        return published.revision_url(self.development.slug, self.revision.version)
 
     @property
     def date(self) -> datetime:
@@ -85,7 +88,7 @@ class Entry:
 
     @property
     def topics(self) -> list[tuple[str, str]]:
-        return [(slug, TOPICS[slug].label if slug in TOPICS else slug) for slug in self.content["topics"]]
+        return [(slug, vocabulary.label(TOPICS, slug)) for slug in self.content["topics"]]
 
     @cached_property
     def html(self) -> str:
@@ -97,21 +100,12 @@ class Entry:
                 "note": self.revision.note,
                 "retraction": self.kind == RevisionKind.RETRACTED,
                 "content": content,
-                "kind": KINDS[content["kind"]].label if content["kind"] in KINDS else content["kind"],
-                "stage": STAGES[content["stage"]].label if content.get("stage") in STAGES else "",
+                "kind": vocabulary.label(KINDS, content["kind"]),
+                "stage": vocabulary.label(STAGES, content.get("stage", "")),
                 "countries": [country_name(code) for code in content["countries"]],
             },
         )
         return xml_text(html.strip())
-
-
-def development_url(slug: str) -> str:
-    return f"{settings.SITE_URL}/developments/{slug}/"
-
-
-def revision_url(slug: str, version: int) -> str:
-    """A revision in the history on the development's page (feeds and digests link corrections here)."""
-    return f"{development_url(slug)}#revision-{version}"
 
 
 def revision_entry_id(development_id: UUID, kind: str, version: int) -> str:
@@ -160,7 +154,7 @@ def tombstones(items: list[Entry]) -> list[Tombstone]:
             ref=revision_entry_id(development_id, kind, version),
             when=retractions[development_id].date,
             reason=xml_text(retractions[development_id].revision.note),
-            url=development_url(retractions[development_id].development.slug),
+            url=published.development_url(retractions[development_id].development.slug),
         )
         for development_id, kind, version in earlier
     ]

@@ -1,6 +1,16 @@
+"""The feeds' Celery tasks, and queueing them when public events commit."""
+
+import logging
+
 from celery import shared_task
 
+from chronicle.developments.models import PublicRevision
+
 from . import publishing
+from .catalog import affected_feeds
+from .models import FeedState
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
@@ -16,3 +26,28 @@ def publish_stale_feeds() -> int:
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
 def publish_all_feeds() -> tuple[int, int]:
     return publishing.publish_all()
+
+
+def queue_affected_feeds(sender, events, **kwargs) -> None:
+    """Receiver of `public_events_committed`. Never raises: the publication has committed."""
+    try:
+        revisions = PublicRevision.objects.filter(position__in=[event.position for event in events])
+        paths = sorted(affected_feeds(revisions))
+        for path in paths:
+            FeedState.objects.get_or_create(path=path)
+        waiting = [path for path in paths if FeedState.objects.filter(path=path, queued=False).update(queued=True)]
+        _send(waiting)
+    except Exception:
+        logger.exception("Could not queue the feeds of public events %s", [event.position for event in events])
+
+
+def _send(paths: list[str]) -> None:
+    for index, path in enumerate(paths):
+        try:
+            regenerate_feed.apply_async([path], retry=False)
+        except Exception:
+            # Broker down: leave these feeds unqueued so the next publication or the
+            # periodic pass picks them up.
+            FeedState.objects.filter(path__in=paths[index:]).update(queued=False)
+            logger.exception("Could not queue feed regeneration for %s; the periodic pass will catch up", paths[index:])
+            return

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from django import forms
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -17,11 +16,12 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.cache import cache_control
 
-from chronicle import citations, memento
-from chronicle.developments import projections, search
-from chronicle.developments.models import PublicCountry, PublicDevelopment, PublicStatus, RevisionKind
-from chronicle.domain import edtf
+from chronicle import citations, memento, published
+from chronicle.developments import projections
+from chronicle.developments.models import PublicDevelopment, PublicStatus
+from chronicle.domain import edtf, vocabulary
 from chronicle.domain.content import amount_phrase, country_name, date_basis_phrase, is_country
+from chronicle.domain.events import RevisionKind
 from chronicle.domain.vocabulary import CONTEXT, FIGURES, KINDS, STAGES, TOPICS
 from chronicle.feeds.catalog import Feed
 
@@ -73,49 +73,40 @@ class TimelineFilter(forms.Form):
     q = forms.CharField(required=False, max_length=200, strip=True)
     country = CountriesField(required=False)
     kind = forms.ChoiceField(required=False, choices=KIND_CHOICES)
-    topic = forms.ChoiceField(
-        required=False, choices=[("", "Any topic")] + [(t.slug, t.label) for t in TOPICS.values()]
-    )
+    topic = forms.ChoiceField(required=False, choices=[("", "Any topic"), *vocabulary.choices(TOPICS)])
     year = forms.IntegerField(required=False, min_value=1, max_value=9999)
 
     def clean_country(self) -> list[str]:
         return list(dict.fromkeys(self.cleaned_data["country"]))
 
+    def filters(self) -> published.Filters:
+        """The timeline's criteria as the public read side's filters (the API's too): every
+        country chosen; without a kind, developments only (figures have their own choice)."""
+        data = self.cleaned_data
+        criteria = {
+            "countries": tuple(data.get("country") or ()),
+            "every_country": True,
+            "topics": (data["topic"],) if data.get("topic") else (),
+            "kinds": (data["kind"],) if data.get("kind") else (),
+            "other_kinds_than": () if data.get("kind") else (FIGURES,),
+            "text": data.get("q") or "",
+        }
+        year = data.get("year")
+        return published.Filters.for_year(year, **criteria) if year else published.Filters(**criteria)
+
 
 def timeline(request):
     form = TimelineFilter(request.GET)
-    developments = PublicDevelopment.objects.filter(status=PublicStatus.PUBLISHED)
+    criteria = form.cleaned_data if form.is_valid() else {}
+    developments = published.developments(form.filters()) if form.is_valid() else PublicDevelopment.objects.none()
     feeds = feed_links(Feed())
-    if not form.is_valid():
-        developments = developments.none()
-        criteria = {}
-    else:
-        criteria = form.cleaned_data
     for code in reversed(criteria.get("country", [])):
-        developments = developments.filter(Exists(PublicCountry.objects.filter(development=OuterRef("pk"), code=code)))
         feeds = feed_links(Feed(country=code)) + feeds
-    if criteria.get("q"):
-        developments = search.matching(developments, criteria["q"])
     if criteria.get("topic"):
-        developments = developments.filter(topic_rows__slug=criteria["topic"])
         feeds = feed_links(Feed(topic=criteria["topic"])) + feeds
-    if criteria.get("kind"):
-        developments = developments.filter(kind=criteria["kind"])
-    elif form.is_valid():
-        developments = developments.exclude(kind=FIGURES)
-    if criteria.get("year"):
-        year = criteria["year"]
-        developments = developments.filter(date_earliest__lte=date(year, 12, 31), date_latest__gte=date(year, 1, 1))
     chosen_countries = [code.lower() for code in criteria.get("country", [])]
-    page = Paginator(developments.order_by("-date_latest", "-date_earliest", "id"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    codes = (
-        PublicCountry.objects.filter(development__status=PublicStatus.PUBLISHED)
-        .values_list("code", flat=True)
-        .order_by()
-        .distinct()
-    )
+    page = Paginator(developments, PAGE_SIZE).get_page(request.GET.get("page"))
+    codes = [code for code, _ in published.country_counts()]
     context = {
         "form": form,
         "page": page,
@@ -221,7 +212,7 @@ def development_page(request, slug: str):
     """The development now; with `?as_of=`, the memento current then (RFC 7089); with
     `Accept-Datetime`, a redirect to that memento."""
     development = get_object_or_404(PublicDevelopment, slug=slug)
-    revisions = list(development.revisions.order_by("position"))
+    revisions = list(published.revisions(development.id))
     timeline = page_timeline(request, development, revisions)
     if memento.ACCEPT_DATETIME in request.META:
         return timeline.redirect(request.META[memento.ACCEPT_DATETIME])
@@ -281,7 +272,7 @@ def page_timeline(request, development: PublicDevelopment, revisions: list) -> m
 def timemap(request, slug: str):
     """Every memento of the development's page (RFC 7089 section 5); JSON on `Accept: application/json`."""
     development = get_object_or_404(PublicDevelopment, slug=slug)
-    revisions = list(development.revisions.order_by("position").defer("content"))
+    revisions = list(published.revisions(development.id).defer("content"))
     return page_timeline(request, development, revisions).timemap_response(request)
 
 
@@ -294,13 +285,13 @@ def _render_development(request, development, revisions, timeline, shown_memento
         "retracted": development.status == PublicStatus.RETRACTED,
         "retraction": next((r for r in reversed(revisions) if r.kind == RevisionKind.RETRACTED), None),
         "content": content,
-        "kind": _label(KINDS, content["kind"]),
+        "kind": vocabulary.label(KINDS, content["kind"]),
         "is_context": content["kind"] == CONTEXT,
         "date_basis": date_basis_phrase(content["date"], content.get("date_basis", "")),
         "related": _related(development),
-        "stage": _label(STAGES, content.get("stage", "")),
+        "stage": vocabulary.label(STAGES, content.get("stage", "")),
         "countries": [(code.lower(), country_name(code)) for code in content["countries"]],
-        "topics": [(slug, _label(TOPICS, slug)) for slug in content["topics"]],
+        "topics": [(slug, vocabulary.label(TOPICS, slug)) for slug in content["topics"]],
         "places": [{**place, "country_name": country_name(place["country"])} for place in content.get("places", [])],
         "amounts": [{**amount, "phrase": amount_phrase(amount)} for amount in content.get("amounts", [])],
         "figures": [] if development.status == PublicStatus.RETRACTED else _figures_with(development),
@@ -331,13 +322,13 @@ def _related(development: PublicDevelopment) -> list[dict]:
         .distinct()
         .order_by("date_earliest", "date_latest", "title")
     )
-    return [{"development": other, "kind": _label(KINDS, other.kind)} for other in others]
+    return [{"development": other, "kind": vocabulary.label(KINDS, other.kind)} for other in others]
 
 
 def _summary(development: PublicDevelopment) -> dict:
     return {
         "development": development,
-        "kind": _label(KINDS, development.kind),
+        "kind": vocabulary.label(KINDS, development.kind),
         "is_context": development.kind == CONTEXT,
         "figures": development.content.get("amounts", []) if development.kind == FIGURES else [],
         "countries": [country_name(code) for code in development.content["countries"]],
@@ -358,10 +349,6 @@ def _heading(criteria: dict) -> str:
     if criteria.get("q"):
         parts.append(f"“{criteria['q']}”")
     return " · ".join(parts)
-
-
-def _label(terms: dict, slug: str) -> str:
-    return terms[slug].label if slug in terms else slug
 
 
 FAVICON = Path(__file__).parent / "static" / "public" / "favicon.ico"

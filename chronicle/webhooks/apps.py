@@ -9,6 +9,6 @@ class WebhooksConfig(AppConfig):
     def ready(self) -> None:
         from chronicle.developments.signals import public_events_committed
 
-        from .delivery import queue_deliveries
+        from .tasks import queue_deliveries
 
         public_events_committed.connect(queue_deliveries, dispatch_uid="webhooks.queue_deliveries")

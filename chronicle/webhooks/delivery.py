@@ -1,6 +1,6 @@
 """Deliver public events to webhook endpoints (Standard Webhooks), at least once, in order.
 
-After a public event commits, `queue_deliveries` queues one delivery pass (a burst of
+After a public event commits, `tasks.queue_deliveries` queues one delivery pass (a burst of
 publications coalesces into one). A pass (`deliver_due`, the body of the Celery task and
 of `manage.py deliver_webhooks`) finds the endpoints with events to deliver and serves
 each in its own thread: it claims the endpoint with a conditional UPDATE, sends the
@@ -33,6 +33,7 @@ from django.db import connection
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
+from chronicle import published
 from chronicle.developments.models import PublicRevision
 from chronicle.digests.emails import message
 from chronicle.eventstore.models import Event
@@ -88,39 +89,6 @@ class PendingEvent:
 # -- queueing ----------------------------------------------------------------------------
 
 
-def queue_deliveries(sender, events, **kwargs) -> None:
-    """Receiver of `public_events_committed`. Never raises: the publication has committed."""
-    try:
-        if Endpoint.objects.filter(status=Status.ACTIVE).exists():
-            queue_pass()
-    except Exception:
-        logger.exception("Could not queue webhook deliveries for %s", [event.position for event in events])
-
-
-def queue_pass() -> None:
-    """Send one delivery pass to the broker unless one is already waiting there."""
-    from .tasks import deliver_webhooks
-
-    Dispatch.objects.get_or_create(name=PASS)
-    if not Dispatch.objects.filter(name=PASS, queued=False).update(queued=True):
-        return
-    try:
-        deliver_webhooks.apply_async(retry=False)
-    except Exception:
-        # Broker down: beat's periodic pass delivers them when it is back.
-        Dispatch.objects.filter(name=PASS).update(queued=False)
-        logger.exception("Could not queue a webhook delivery pass; the periodic pass will catch up")
-
-
-def queue_endpoint(endpoint_id: uuid.UUID) -> None:
-    from .tasks import deliver_to_endpoint
-
-    try:
-        deliver_to_endpoint.apply_async([str(endpoint_id)], retry=False)
-    except Exception:
-        logger.exception("Could not queue deliveries to %s; the periodic pass will catch up", endpoint_id)
-
-
 # -- a pass ------------------------------------------------------------------------------
 
 
@@ -154,14 +122,10 @@ def _deliver_in_thread(endpoint_id: uuid.UUID) -> Tally:
 def _due(endpoints, now: datetime):
     return endpoints.filter(
         Q(status=Status.ACTIVE),
-        Q(position__lt=latest_public_position()),
+        Q(position__lt=published.latest_position()),
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
     )
-
-
-def latest_public_position() -> int:
-    return PublicRevision.objects.order_by("-position").values_list("position", flat=True).first() or 0
 
 
 def deliver_to(endpoint_id: uuid.UUID) -> Tally:
@@ -247,7 +211,7 @@ def payload(event: PendingEvent) -> dict:
             "links": {
                 "development": api,
                 "history": f"{api}history/",
-                "page": f"{settings.SITE_URL}/developments/{event.slug}/",
+                "page": published.development_url(event.slug),
                 "events": f"{settings.SITE_URL}/api/v1/events/?after={event.position - 1}",
             },
         },

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from chronicle import published
 from chronicle.domain.content import is_country
 from chronicle.domain.vocabulary import TOPICS
 
-from . import delivery, signing, targets
+from . import signing, targets, tasks
 from .models import Endpoint, Status
 
 
@@ -60,7 +61,7 @@ def register(
         countries=countries,
         topics=topics,
         description=description,
-        position=delivery.latest_public_position(),
+        position=published.latest_position(),
     )
     return endpoint, secret
 
@@ -76,7 +77,7 @@ def set_paused(endpoint: Endpoint, paused: bool) -> Endpoint:
         Endpoint.objects.filter(pk=endpoint.pk).update(
             status=Status.ACTIVE, disabled_reason="", attempts=0, next_attempt_at=None, failing_since=None
         )
-        delivery.queue_endpoint(endpoint.pk)
+        tasks.queue_endpoint(endpoint.pk)
     endpoint.refresh_from_db()
     return endpoint
 
@@ -86,7 +87,7 @@ def replay(endpoint: Endpoint, after: int) -> Endpoint:
     if after < 0:
         raise InvalidEndpoint({"after": ["A position is 0 or more."]})
     Endpoint.objects.filter(pk=endpoint.pk).update(position=after, attempts=0, next_attempt_at=None, failing_since=None)
-    delivery.queue_endpoint(endpoint.pk)
+    tasks.queue_endpoint(endpoint.pk)
     endpoint.refresh_from_db()
     return endpoint
 

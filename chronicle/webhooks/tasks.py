@@ -1,11 +1,15 @@
 """Celery entry points: thin, safe to run twice (endpoints are claimed before sending)."""
 
+import logging
 import uuid
 
 from celery import shared_task
 from django.db import DatabaseError
 
 from . import delivery
+from .models import Dispatch, Endpoint, Status
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
@@ -16,3 +20,32 @@ def deliver_webhooks() -> str:
 @shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
 def deliver_to_endpoint(endpoint_id: str) -> str:
     return str(delivery.deliver_to(uuid.UUID(endpoint_id)))
+
+
+def queue_deliveries(sender, events, **kwargs) -> None:
+    """Receiver of `public_events_committed`. Never raises: the publication has committed."""
+    try:
+        if Endpoint.objects.filter(status=Status.ACTIVE).exists():
+            queue_pass()
+    except Exception:
+        logger.exception("Could not queue webhook deliveries for %s", [event.position for event in events])
+
+
+def queue_pass() -> None:
+    """Send one delivery pass to the broker unless one is already waiting there."""
+    Dispatch.objects.get_or_create(name=delivery.PASS)
+    if not Dispatch.objects.filter(name=delivery.PASS, queued=False).update(queued=True):
+        return
+    try:
+        deliver_webhooks.apply_async(retry=False)
+    except Exception:
+        # Broker down: beat's periodic pass delivers them when it is back.
+        Dispatch.objects.filter(name=delivery.PASS).update(queued=False)
+        logger.exception("Could not queue a webhook delivery pass; the periodic pass will catch up")
+
+
+def queue_endpoint(endpoint_id: uuid.UUID) -> None:
+    try:
+        deliver_to_endpoint.apply_async([str(endpoint_id)], retry=False)
+    except Exception:
+        logger.exception("Could not queue deliveries to %s; the periodic pass will catch up", endpoint_id)

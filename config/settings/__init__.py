@@ -11,7 +11,17 @@ from pathlib import Path
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from .environment import cache_config, database_config, email_config, env, env_bool, env_int, env_list
+from .environment import (
+    WEEKDAYS,
+    cache_config,
+    database_config,
+    digest_schedule,
+    email_config,
+    env,
+    env_bool,
+    env_int,
+    env_list,
+)
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(env("CHRONICLE_VAR_DIR", str(BASE_DIR / "var")))
@@ -49,7 +59,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "chronicle.eventstore",
@@ -129,7 +138,7 @@ STORAGES = {
 
 # -- Chronicle ---------------------------------------------------------------------------
 
-# An editor may not publish a revision they wrote (DESIGN.md, "four eyes").
+# Four eyes: an editor may not publish a revision they wrote.
 CHRONICLE_FOUR_EYES = env_bool("CHRONICLE_FOUR_EYES", True)
 FEEDS_ROOT = Path(env("FEEDS_ROOT") or VAR_DIR / "feeds")
 
@@ -149,23 +158,7 @@ if FEEDS_WEBSUB_HUB and not FEEDS_WEBSUB_HUB.startswith(("https://", "http://"))
 # -- Digests (chronicle.digests) ---------------------------------------------------------
 
 # When the passes run (UTC): DIGEST_DAILY_AT=HH:MM, DIGEST_WEEKLY_AT="<weekday> HH:MM".
-DIGEST_DAILY_AT = env("DIGEST_DAILY_AT") or "06:00"
-DIGEST_WEEKLY_AT = env("DIGEST_WEEKLY_AT") or "mon 06:30"
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-try:
-    _daily_hour, _daily_minute = (int(part) for part in DIGEST_DAILY_AT.split(":"))
-    _weekly_day, _weekly_time = DIGEST_WEEKLY_AT.lower().split()
-    _weekly_hour, _weekly_minute = (int(part) for part in _weekly_time.split(":"))
-    if _weekly_day not in _WEEKDAYS or not all(
-        0 <= hour < 24 and 0 <= minute < 60
-        for hour, minute in ((_daily_hour, _daily_minute), (_weekly_hour, _weekly_minute))
-    ):
-        raise ValueError
-except ValueError:
-    raise ImproperlyConfigured(
-        f"DIGEST_DAILY_AT={DIGEST_DAILY_AT!r} / DIGEST_WEEKLY_AT={DIGEST_WEEKLY_AT!r}: "
-        "use e.g. DIGEST_DAILY_AT=06:00 and DIGEST_WEEKLY_AT='mon 06:30' (UTC)."
-    ) from None
+DIGEST_SCHEDULE = digest_schedule(env("DIGEST_DAILY_AT") or "06:00", env("DIGEST_WEEKLY_AT") or "mon 06:30")
 DIGEST_BATCH_SIZE = env_int("DIGEST_BATCH_SIZE", 100)
 # A claimed digest is taken over by another worker after this long; keep it well above
 # the time one message can take (EMAIL_TIMEOUT), or a slow send could be repeated.
@@ -247,9 +240,7 @@ REDIS_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 3,
 }
 if CELERY_BROKER_URL == "filesystem://":
-    BROKER_DIR = VAR_DIR / "broker"
-    for folder in ("queue", "processed", "control"):
-        (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
+    BROKER_DIR = VAR_DIR / "broker"  # its folders are made by the Celery app (config/celery_app.py)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
@@ -280,12 +271,16 @@ CELERY_BEAT_SCHEDULE: dict = {
     "publish-all-feeds": {"task": "chronicle.feeds.tasks.publish_all_feeds", "schedule": 24 * 3600.0},
     "digests-daily": {
         "task": "chronicle.digests.tasks.start_digest_pass",
-        "schedule": crontab(hour=_daily_hour, minute=_daily_minute),
+        "schedule": crontab(hour=DIGEST_SCHEDULE.daily_hour, minute=DIGEST_SCHEDULE.daily_minute),
         "args": ("daily",),
     },
     "digests-weekly": {
         "task": "chronicle.digests.tasks.start_digest_pass",
-        "schedule": crontab(day_of_week=_weekly_day, hour=_weekly_hour, minute=_weekly_minute),
+        "schedule": crontab(
+            day_of_week=WEEKDAYS[DIGEST_SCHEDULE.weekday],
+            hour=DIGEST_SCHEDULE.weekly_hour,
+            minute=DIGEST_SCHEDULE.weekly_minute,
+        ),
         "args": ("weekly",),
     },
     "digests-resume": {"task": "chronicle.digests.tasks.resume_digests", "schedule": 300.0},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
@@ -64,7 +65,6 @@ def database_config(url: str, base_dir: Path) -> dict:
         name = Path(config["NAME"])
         if not name.is_absolute() and config["NAME"] != ":memory:":
             name = base_dir / name
-            name.parent.mkdir(parents=True, exist_ok=True)
         config["NAME"] = str(name)
         config["ENGINE"] = "chronicle.eventstore.sqlite"
         # A file, not memory, so Celery workers started by tests share the test database.
@@ -127,3 +127,35 @@ def email_config(url: str | None, mail_dir: Path) -> dict:
     if parts.scheme == "locmem":
         return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
     raise ImproperlyConfigured(f"EMAIL_URL={url!r}: use smtp://host:port (or smtps://), file:///path or console://.")
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class DigestSchedule(NamedTuple):
+    """When the digest passes run (UTC): daily at hour:minute, weekly on a weekday (0 is Monday)."""
+
+    daily_hour: int
+    daily_minute: int
+    weekday: int
+    weekly_hour: int
+    weekly_minute: int
+
+
+def digest_schedule(daily_at: str, weekly_at: str) -> DigestSchedule:
+    """The schedule of DIGEST_DAILY_AT=HH:MM and DIGEST_WEEKLY_AT="<weekday> HH:MM"."""
+    try:
+        daily_hour, daily_minute = (int(part) for part in daily_at.split(":"))
+        day, weekly_time = weekly_at.lower().split()
+        weekly_hour, weekly_minute = (int(part) for part in weekly_time.split(":"))
+        if day not in WEEKDAYS or not all(
+            0 <= hour < 24 and 0 <= minute < 60
+            for hour, minute in ((daily_hour, daily_minute), (weekly_hour, weekly_minute))
+        ):
+            raise ValueError
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"DIGEST_DAILY_AT={daily_at!r} / DIGEST_WEEKLY_AT={weekly_at!r}: "
+            "use e.g. DIGEST_DAILY_AT=06:00 and DIGEST_WEEKLY_AT='mon 06:30' (UTC)."
+        ) from None
+    return DigestSchedule(daily_hour, daily_minute, WEEKDAYS.index(day), weekly_hour, weekly_minute)

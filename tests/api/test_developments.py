@@ -384,3 +384,13 @@ def test_links_follow_the_port_the_api_is_served_on(api, curator, editor):
     (item,) = listing["results"]
     for link in (item["url"], item["history_url"], item["page_url"]):
         assert link.startswith("http://127.0.0.1:8123/"), link
+
+
+def test_the_schema_says_why_an_amount_value_is_a_string(api, db, curator, editor):
+    published_development(curator, editor, slug="speed")
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    value = schema["components"]["schemas"]["Amount"]["properties"]["value"]
+    assert value["type"] == "string"
+    assert "no digit is lost" in value["description"]
+    (item,) = api.get("/api/v1/developments/").json()["results"]
+    assert item["amounts"][0]["value"] == "1.235"

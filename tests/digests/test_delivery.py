@@ -14,6 +14,7 @@ from chronicle.digests import delivery
 from chronicle.digests.models import Digest, DigestState, SentDevelopment, SubscriberState
 from chronicle.feeds import rendering
 from chronicle.feeds.catalog import Feed
+from config.settings.environment import digest_schedule
 from tests.digests.factories import confirmed_subscriber
 from tests.factories import content_data, published_development
 
@@ -325,7 +326,7 @@ def test_a_pass_whose_message_from_beat_was_lost_starts_late_and_only_once(curat
 
     from chronicle.digests import tasks
 
-    settings.DIGEST_DAILY_AT, settings.DIGEST_WEEKLY_AT = "06:00", "mon 06:30"
+    settings.DIGEST_SCHEDULE = digest_schedule("06:00", "mon 06:30")
     confirmed_subscriber("daily@example.org")
     confirmed_subscriber("weekly@example.org", frequency="weekly")
     publish(curator, editor, "published-while-the-broker-was-down")

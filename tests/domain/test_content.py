@@ -91,6 +91,7 @@ def test_any_title_is_stored_as_text_without_control_characters(title):
     ("overrides", "field", "message"),
     [
         ({"date_basis": "guessed"}, "date_basis", "“guessed” is not one of"),
+        ({"date_basis": ["given"]}, "date_basis", "is not one of"),
         ({"date": "../2015-06-18", "date_basis": "given"}, "date_basis", "is open-ended, so its basis is “bounded”"),
         ({"date": "2015-06", "date_basis": "bounded"}, "date_basis", "needs an open-ended date"),
         ({"related": "treaty-2015"}, "related", "must be a list"),

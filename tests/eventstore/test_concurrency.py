@@ -1,5 +1,5 @@
-"""DESIGN.md invariant 3: a reader of `position > cursor` never skips an event, even while
-many processes append at once."""
+"""A reader of `position > cursor` never skips an event, even while many processes append
+at once (a lower position never becomes visible after a higher one was read)."""
 
 import subprocess
 import sys

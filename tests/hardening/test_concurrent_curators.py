@@ -1,5 +1,6 @@
-"""Many curators, in separate processes, revising one development at once (DESIGN.md, invariant 2):
-every accepted revision is in the log exactly once, every rejected one got a conflict, nothing is lost."""
+"""Many curators, in separate processes, revising one development at once (appends state the
+expected version, so a stale writer gets a conflict and loses nothing): every accepted revision
+is in the log exactly once, every rejected one got a conflict, nothing is lost."""
 
 import json
 import subprocess

@@ -1,4 +1,5 @@
-"""The editorial roles: groups "Curators" and "Editors" with their permissions (DESIGN.md)."""
+"""The editorial roles: groups "Curators" (draft, revise, submit) and "Editors" (also review,
+publish, correct, update, retract), with their permissions."""
 
 from django.contrib.auth.management import create_permissions
 from django.db import migrations

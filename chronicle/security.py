@@ -60,17 +60,19 @@ def client_address(request) -> str:
 
 
 class LoginThrottle:
-    """Counts failed sign-ins per username and per client address in the shared cache.
+    """Counts failed sign-ins per username *and* address, and per address, in the shared cache.
 
-    After ADMIN_LOGIN_FAILURE_LIMIT failures within ADMIN_LOGIN_LOCKOUT_SECONDS, sign-in
-    for that username (or from that address, after four times as many) is refused for
-    ADMIN_LOGIN_LOCKOUT_SECONDS, even with the right password.
+    After ADMIN_LOGIN_FAILURE_LIMIT failures within ADMIN_LOGIN_LOCKOUT_SECONDS, sign-in to
+    that username from that address (or to any username from that address, after four times
+    as many) is refused for ADMIN_LOGIN_LOCKOUT_SECONDS, even with the right password. The
+    guesser is locked out, never the account: its holder still signs in from their own
+    address, so nobody can lock an editor out by failing on purpose.
     """
 
     def __init__(self, username: str, address: str):
         limit = settings.ADMIN_LOGIN_FAILURE_LIMIT
         self.scopes = [
-            (self._key("username", username.strip().lower()), limit),
+            (self._key("username-address", f"{username.strip().lower()}|{address}"), limit),
             (self._key("address", address), limit * FAILURES_PER_ADDRESS_FACTOR),
         ]
 
@@ -110,7 +112,7 @@ class ThrottledAdminLoginForm(AdminAuthenticationForm):
 
     error_messages = {
         **AdminAuthenticationForm.error_messages,
-        "throttled": "Too many failed sign-in attempts for this account or from your address. "
+        "throttled": "Too many failed sign-in attempts from your address. "
         "Sign-in is blocked for %(minutes)s more minute(s); try again later.",
     }
 

@@ -12,8 +12,18 @@ from tests.services import ROOT
 
 
 def manage(*args, **env):
-    unset = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    """Run manage.py with `env` on a clean environment: DEBUG on unless `env` says otherwise
+    (DEBUG=None leaves it unset, to see the default)."""
+    unset = (
+        "DEBUG",
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+        "DJANGO_SETTINGS_MODULE",
+    )
     clean = {k: v for k, v in os.environ.items() if k not in unset}
+    env = {key: value for key, value in {"DEBUG": "true", **env}.items() if value is not None}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True
     )
@@ -64,6 +74,21 @@ def test_a_bad_setting_stops_start_up_with_a_message_that_says_what_to_fix(tmp_p
     result = manage("check", CHRONICLE_VAR_DIR=str(tmp_path), **env)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and message in result.stderr, result.stderr
+
+
+def test_debug_is_off_unless_asked_for_and_never_with_the_public_development_key(tmp_path):
+    unset = manage("check", DEBUG=None, ALLOWED_HOSTS="chronicle.example.org", CHRONICLE_VAR_DIR=str(tmp_path))
+    assert unset.returncode != 0 and "SECRET_KEY is required when DEBUG is off" in unset.stderr
+    development_key = manage(
+        "check",
+        DEBUG=None,
+        SECRET_KEY="embedded-development-key-not-for-production",
+        ALLOWED_HOSTS="chronicle.example.org",
+        CHRONICLE_VAR_DIR=str(tmp_path),
+    )
+    assert development_key.returncode != 0 and "public development key" in development_key.stderr
+    assert manage("check", DEBUG="true", CHRONICLE_VAR_DIR=str(tmp_path)).returncode == 0
+    assert "export DEBUG=${DEBUG:-true}" in (ROOT / "bin" / "run").read_text()
 
 
 def test_links_in_feeds_and_emails_follow_port_when_site_url_is_unset(tmp_path):

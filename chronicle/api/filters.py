@@ -64,14 +64,17 @@ class CountryField(serializers.CharField):
 
 
 class TermField(serializers.CharField):
-    def __init__(self, terms, what: str, **kwargs):
-        self.terms, self.what = terms, what
+    """A term of a vocabulary; an unknown one is told where the terms are, or which they are."""
+
+    def __init__(self, terms, what: str, listed_at: str = "", **kwargs):
+        self.terms, self.what, self.listed_at = terms, what, listed_at
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
         if value not in self.terms:
-            raise serializers.ValidationError(f"“{value}” is not a known {self.what}; see /api/v1/{self.what}s/.")
+            known = f"see {self.listed_at}" if self.listed_at else f"use one of: {', '.join(self.terms)}"
+            raise serializers.ValidationError(f"“{value}” is not a known {self.what}; {known}.")
         return value
 
 
@@ -98,7 +101,9 @@ class DevelopmentListParameters(PageParameters, AsOfParameter):
     country_match = serializers.ChoiceField(
         choices=["all", "any"], required=False, default="all", error_messages={"invalid_choice": "use all or any."}
     )
-    topic = serializers.ListField(child=TermField(TOPICS, "topic"), required=False, default=list, max_length=20)
+    topic = serializers.ListField(
+        child=TermField(TOPICS, "topic", "/api/v1/topics/"), required=False, default=list, max_length=20
+    )
     kind = serializers.ListField(child=TermField(KINDS, "kind"), required=False, default=list, max_length=20)
     actor = serializers.ListField(
         child=serializers.CharField(max_length=300), required=False, default=list, max_length=20

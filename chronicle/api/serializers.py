@@ -306,7 +306,7 @@ class PublicEventSerializer(serializers.Serializer):
 class LogHeadSerializer(serializers.Serializer):
     position = serializers.IntegerField(help_text="The log is sealed up to this position (0: nothing sealed yet).")
     seal = serializers.CharField(allow_null=True, help_text="The seal at that position: SHA-256 (hex).")
-    sealed_at = serializers.DateTimeField(allow_null=True)
+    recorded_at = serializers.DateTimeField(allow_null=True, help_text="When the event at that position was recorded.")
     latest_position = serializers.IntegerField(help_text="The latest position in the log, sealed or not.")
 
 

@@ -29,6 +29,24 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), PERIODS[period[0]]
 
 
+def count_request(identity: str, rate: str) -> tuple[bool, float]:
+    """Count one request against `identity` at `rate`: whether it is allowed, and the seconds
+    until the window ends."""
+    allowed, period = parse_rate(rate)
+    now = time.time()
+    window = int(now // period)
+    key = f"throttle:{identity}:{window}"
+    if cache.add(key, 1, timeout=period + 1):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # the window's counter expired just now
+            cache.add(key, 1, timeout=period + 1)
+            count = 1
+    return count <= allowed, (window + 1) * period - now
+
+
 class _Throttle(BaseThrottle, ABC):
     scope = ""
 
@@ -40,20 +58,10 @@ class _Throttle(BaseThrottle, ABC):
         identity = self.identity(request)
         if identity is None:
             return True
-        allowed, period = parse_rate(api_settings.DEFAULT_THROTTLE_RATES[self.scope])
-        now = time.time()
-        window = int(now // period)
-        key = f"throttle:{self.scope}:{identity}:{window}"
-        if cache.add(key, 1, timeout=period + 1):
-            count = 1
-        else:
-            try:
-                count = cache.incr(key)
-            except ValueError:  # the window's counter expired just now
-                cache.add(key, 1, timeout=period + 1)
-                count = 1
-        self.retry_after = (window + 1) * period - now
-        return count <= allowed
+        allowed, self.retry_after = count_request(
+            f"{self.scope}:{identity}", api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+        )
+        return allowed
 
     def wait(self) -> float:
         return math.ceil(self.retry_after)

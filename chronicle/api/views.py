@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -26,6 +27,7 @@ from chronicle.domain.content import country_name
 from chronicle.domain.vocabulary import TOPICS
 from chronicle.errors import error_response
 from chronicle.eventstore import sealing, store
+from chronicle.eventstore.models import Event
 
 from . import docs, filters, selectors, serializers, timelinejs
 from .authentication import ApiKeyAuthentication
@@ -125,7 +127,7 @@ class Timeline(PublicApiView):
             page = selectors.developments(params)
             return timelinejs.timeline(
                 page.items,
-                page_url=lambda development: request.build_absolute_uri(f"/developments/{development.slug}/"),
+                page_url=lambda development: request.build_absolute_uri(published.development_path(development.slug)),
                 site_url=request.build_absolute_uri("/"),
                 more=page.next_cursor is not None,
                 limit=params["limit"],
@@ -357,15 +359,16 @@ class LogHead(PublicApiView):
     def get(self, request):
         head = sealing.head()
         position, seal = (head.position, head.seal) if head else (0, None)
+        sealed = Event.objects.filter(position=position).values_list("recorded_at", flat=True).first()
         latest = store.last_position()
         return self.respond(
             request,
             etag_for(request, position, seal, latest),
-            head.sealed_at if head else None,
+            sealed,
             lambda: {
                 "position": position,
                 "seal": seal,
-                "sealed_at": head.sealed_at.isoformat().replace("+00:00", "Z") if head else None,
+                "recorded_at": sealed.astimezone(UTC).isoformat().replace("+00:00", "Z") if sealed else None,
                 "latest_position": latest,
             },
         )

@@ -31,7 +31,7 @@ from chronicle.domain.events import EVENT_TYPES, PUBLIC_EVENT_TYPES, Event, Revi
 from chronicle.eventstore import store
 from chronicle.eventstore.store import NewEvent, RecordedEvent, StreamAppend
 
-from . import projections
+from . import notifications, projections
 from .signals import public_events_committed
 
 ORIGINS = ("admin", "api", "command", "fixture", "task")
@@ -198,6 +198,9 @@ def release_scheduled_publications(now: datetime | None = None) -> int:
         history = store.read_stream(development_id)
         scheduling = next(e for e in reversed(history) if e.type == "development.publication_scheduled")
         editor = get_user_model().objects.get(pk=scheduling.metadata["actor"]["id"])
+        if not (editor.is_active and editor.has_perm("developments.publish_development")):
+            _cancel_schedule(development_id, editor, scheduling)
+            continue
         try:
             _run(
                 development_id,
@@ -215,6 +218,29 @@ def release_scheduled_publications(now: datetime | None = None) -> int:
         except VersionConflict:
             continue  # changed meanwhile; the next pass sees its new state
     return released
+
+
+def _cancel_schedule(development_id, editor, scheduling: RecordedEvent) -> None:
+    """The editor who scheduled it may no longer publish: send it back instead, and tell the
+    editors, so nothing goes out on a right that was taken away."""
+    scheduler = system_user("chronicle-scheduler")
+    reason = (
+        f"The scheduled publication was cancelled: {editor.get_username()}, who scheduled it, "
+        "may no longer publish. Submit it again for an editor to publish or schedule."
+    )
+    try:
+        outcome = _run(
+            development_id,
+            lambda s: domain.request_changes(s, reason, actor=_actor_id(scheduler)) if s.publish_at else [],
+            scheduler,
+            None,
+            origin="task",
+            causation_id=scheduling.event_id,
+        )
+    except VersionConflict:
+        return  # changed meanwhile; the next pass sees its new state
+    if outcome.changed:
+        transaction.on_commit(partial(notifications.schedule_cancelled, development_id, reason))
 
 
 # -- machinery ---------------------------------------------------------------------------
@@ -237,9 +263,18 @@ def _run(
             start = projections.load(development_id)
             if start is None:
                 raise UnknownDevelopment("There is no development with this id.")
-            if expected_version is not None and expected_version != start.state.version:
+            state = start.state
+            if expected_version is not None and expected_version > state.version:
+                raise ConflictError(
+                    f"You sent version {expected_version}, but this development is at version {state.version}; "
+                    "reload it and try again. Nothing was saved.",
+                    expected=expected_version,
+                    actual=state.version,
+                    changes=[],
+                )
+            if expected_version is not None and expected_version != state.version:
                 raise _conflict(store.read_stream(development_id), expected_version)
-            events = decide(start.state)
+            events = decide(state)
             return _record(development_id, start, events, actor, origin, correlation_id, causation_id)
     except VersionConflict as conflict:
         if isinstance(conflict, ConflictError):

@@ -112,7 +112,9 @@ class SubscriptionView(APIView):
                 description="An Authorization header that is not a valid `Api-Key <key>` (none is needed here)."
             ),
             413: OpenApiResponse(description="The request body is too large."),
-            429: OpenApiResponse(description="Too many subscription requests from this client; retry later."),
+            429: OpenApiResponse(
+                description="Too many subscription requests from this client, or for this mailbox; retry later."
+            ),
         },
         examples=[
             OpenApiExample(
@@ -139,6 +141,17 @@ class SubscriptionView(APIView):
                     }
                 },
                 status=status.HTTP_400_BAD_REQUEST,
+            )
+        if not subscriptions.request_allowed(serializer.validated_data["email"]):
+            return Response(
+                {
+                    "error": {
+                        "code": "throttled",
+                        "message": "Too many subscription requests for this mailbox; retry later.",
+                        "fields": {},
+                    }
+                },
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
             )
         subscriptions.subscribe(**serializer.validated_data)
         return Response(ACCEPTED, status=status.HTTP_202_ACCEPTED)

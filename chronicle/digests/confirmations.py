@@ -12,10 +12,28 @@ from . import emails
 from .models import Subscriber, SubscriberState
 
 
+def mailbox(email: str) -> str:
+    """The mailbox an address delivers to: "Reader+news@Example.org" → "reader@example.org"."""
+    local, _, domain = email.strip().lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"
+
+
+def _same_mailbox(email: str):
+    local, _, domain = mailbox(email).rpartition("@")
+    return Subscriber.objects.filter(
+        Q(email=f"{local}@{domain}") | Q(email__startswith=f"{local}+", email__endswith=f"@{domain}")
+    )
+
+
 def claim_slot(subscriber_id: int) -> datetime | None:
-    """Conditional update: the claim's time for the one caller that may email this address now."""
+    """Conditional update: the claim's time for the one caller that may email this address now.
+
+    One mailbox gets at most one email per interval, whichever of its plus-addresses asked."""
     now = timezone.now()
     last_allowed = now - timedelta(seconds=settings.DIGEST_CONFIRMATION_INTERVAL)
+    email = Subscriber.objects.filter(pk=subscriber_id).values_list("email", flat=True).first() or ""
+    if _same_mailbox(email).exclude(pk=subscriber_id).filter(confirmation_sent_at__gt=last_allowed).exists():
+        return None
     claimed = (
         Subscriber.objects.filter(pk=subscriber_id)
         .filter(Q(confirmation_sent_at__isnull=True) | Q(confirmation_sent_at__lte=last_allowed))

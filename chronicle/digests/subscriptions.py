@@ -3,13 +3,16 @@ subscription page, the API and the links in emails."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from chronicle.api.throttling import count_request
 from chronicle.eventstore import store
 
 from . import confirmations, tasks
@@ -24,6 +27,14 @@ MAX_EMAIL_LENGTH = 254
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+def request_allowed(email: str) -> bool:
+    """Count a subscription request for `email`'s mailbox (plus-addresses folded) against
+    DIGEST_SUBSCRIBE_RATE: the page and the API also limit each client address, but many
+    addresses must not flood one person's inbox either."""
+    key = "subscribe-mailbox:" + hashlib.sha256(confirmations.mailbox(email).encode()).hexdigest()
+    return count_request(key, settings.DIGEST_SUBSCRIBE_RATE)[0]
 
 
 def subscribe(email: str, *, topics: list[str], countries: list[str], frequency: str) -> None:

@@ -1,9 +1,13 @@
 """The subscription pages. Every page answers the same for a known and an unknown address."""
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+
+from chronicle.api.throttling import count_request
+from chronicle.security import client_address
 
 from . import delivery, subscriptions, tokens
 from .forms import PreferencesForm, SubscribeForm
@@ -12,7 +16,12 @@ from .forms import PreferencesForm, SubscribeForm
 @require_http_methods(["GET", "POST"])
 def subscribe(request):
     form = SubscribeForm(request.POST or None)
+    address = client_address(request)
+    if request.method == "POST" and not count_request(f"subscribe-page:{address}", settings.DIGEST_SUBSCRIBE_RATE)[0]:
+        return _too_many(request, form)
     if request.method == "POST" and form.is_valid():
+        if not subscriptions.request_allowed(form.cleaned_data["email"]):
+            return _too_many(request, form)
         subscriptions.subscribe(
             form.cleaned_data["email"],
             topics=form.cleaned_data["topics"],
@@ -72,6 +81,11 @@ def unsubscribe(request, token: str):
     if request.method == "POST":
         subscriptions.unsubscribe(subscriber)
     return render(request, "digests/unsubscribe.html", {"subscriber": subscriber, "done": request.method == "POST"})
+
+
+def _too_many(request, form) -> HttpResponse:
+    form.add_error(None, "Too many subscription requests from your address or for this mailbox; try again later.")
+    return render(request, "digests/subscribe.html", {"form": form}, status=429)
 
 
 def _invalid_link(request) -> HttpResponse:

@@ -26,12 +26,17 @@ from .environment import (
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(env("CHRONICLE_VAR_DIR", str(BASE_DIR / "var")))
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for: bin/run turns it on for the embedded demo.
+DEBUG = env_bool("DEBUG", False)
+# Public in this file, so anyone could sign links with it: never with DEBUG off.
+DEVELOPMENT_SECRET_KEY = "embedded-development-key-not-for-production"  # noqa: S105 (DEBUG only)
 SECRET_KEY = env("SECRET_KEY") or ""
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off (or set SECRET_KEY_FILE).")
-    SECRET_KEY = "embedded-development-key-not-for-production"  # noqa: S105 (DEBUG only)
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
+elif SECRET_KEY == DEVELOPMENT_SECRET_KEY and not DEBUG:
+    raise ImproperlyConfigured("SECRET_KEY is the public development key; set a long random one.")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is required when DEBUG is off, e.g. chronicle.example.org.")
@@ -138,7 +143,9 @@ STORAGES = {
 
 # -- Chronicle ---------------------------------------------------------------------------
 
-# Four eyes: an editor may not publish a revision they wrote.
+# An editor may not publish, correct, update or schedule a revision they wrote (DESIGN.md,
+# "four eyes"). Retraction is deliberately not covered: taking down what should not be
+# public must not wait for a second editor, and a retraction stays public with its reason.
 CHRONICLE_FOUR_EYES = env_bool("CHRONICLE_FOUR_EYES", True)
 FEEDS_ROOT = Path(env("FEEDS_ROOT") or VAR_DIR / "feeds")
 

@@ -129,6 +129,26 @@ def test_a_step_on_a_stale_page_is_refused_naming_the_change(client, curator, ed
     assert not PublicDevelopment.objects.exists()
 
 
+def test_a_step_sent_with_a_version_from_the_future_says_which_versions(client, curator, editor):
+    development_id = _in_review(curator)
+    client.force_login(editor)
+    response = client.post(step_url(development_id, "publish"), {"version": 99}, follow=True)
+    page = response.content.decode()
+    assert "You sent version 99, but this development is at version 2" in page
+    assert "changed by someone else" not in page
+    assert not PublicDevelopment.objects.exists()
+
+
+def test_four_eyes_does_not_cover_retraction_an_editor_retracts_their_own_revision_at_once(
+    client, editor, second_editor, settings
+):
+    assert settings.CHRONICLE_FOUR_EYES
+    development_id = published_development(editor, second_editor)  # eddie wrote it, erin published it
+    client.force_login(editor)
+    _step(client, development_id, "retract", note="Published in error.")
+    assert PublicDevelopment.objects.get().status == "retracted"
+
+
 def test_unknown_steps_and_gets_change_nothing(client, curator, editor):
     development_id = _in_review(curator)
     client.force_login(editor)

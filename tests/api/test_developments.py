@@ -183,6 +183,13 @@ def test_bad_values_are_a_400_naming_the_parameter(api, db, query, field):
     assert field in error["message"]
 
 
+def test_an_unknown_term_is_told_where_the_terms_are_or_which_they_are(api, db):
+    topic = error_of(api.get(f"{LIST}?topic=weather"))["fields"]["topic"][0]
+    assert "see /api/v1/topics/" in topic and api.get("/api/v1/topics/").status_code == 200
+    kind = error_of(api.get(f"{LIST}?kind=party"))["fields"]["kind"][0]
+    assert "/api/v1/kinds/" not in kind and "use one of: diplomatic-relations, treaty" in kind
+
+
 def test_a_cursor_from_another_ordering_is_refused(api, seed):
     cursor = api.get(f"{LIST}?limit=2").json()["next"].split("cursor=")[1]
     response = api.get(f"{LIST}?ordering=-updated&cursor={cursor}")

@@ -122,6 +122,34 @@ def test_scheduled_publication_is_released_when_due_and_only_once(curator, edito
     assert PublicDevelopment.objects.filter(id=outcome.development_id).exists()
 
 
+def test_a_scheduled_publication_whose_editor_lost_the_right_is_cancelled_and_editors_are_told(
+    curator, editor, second_editor, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    second_editor.email = "erin@example.org"
+    second_editor.save()
+    outcome = commands.draft_development(content_data(title="Embargoed"), actor=curator, slug="embargoed")
+    commands.submit_development(outcome.development_id, actor=curator)
+    publish_at = timezone.now() + timedelta(hours=1)
+    commands.schedule_publication(outcome.development_id, publish_at, actor=editor)
+    editor.groups.clear()
+    editor.user_permissions.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert commands.release_scheduled_publications(now=publish_at) == 0
+
+    assert not PublicDevelopment.objects.filter(id=outcome.development_id).exists()
+    record = DevelopmentRecord.objects.get(id=outcome.development_id)
+    assert (record.workflow, record.publish_at) == ("draft", None)
+    assert "eddie-editor, who scheduled it, may no longer publish" in record.review_comment
+    (notice,) = mail.outbox
+    assert notice.bcc == ["erin@example.org"] and notice.subject == "Scheduled publication cancelled: Embargoed"
+    # Nothing is left to release.
+    assert commands.release_scheduled_publications(now=publish_at) == 0
+    assert not Event.objects.filter(type="development.published").exists()
+
+
 def test_the_same_slug_cannot_be_drafted_twice(curator):
     commands.draft_development(content_data(), actor=curator, slug="only-once")
     with pytest.raises(commands.DomainError, match="already exists"):

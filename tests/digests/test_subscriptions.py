@@ -3,7 +3,7 @@ from datetime import date, timedelta
 
 import pytest
 import time_machine
-from django.core import mail
+from django.core import mail, signing
 from django.test import Client
 from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
@@ -119,6 +119,65 @@ def test_links_expire_and_are_bound_to_their_purpose_and_address(client):
     Subscriber.objects.filter(pk=subscriber.pk).update(email="someone-else@example.org")
     assert client.get(path).status_code == 404
     assert client.get("/subscribe/manage/forged-token/").status_code == 404
+
+
+def test_a_confirmation_link_from_before_an_unsubscribe_does_not_sign_the_address_up_again(
+    client, django_capture_on_commit_callbacks, settings
+):
+    settings.DIGEST_CONFIRMATION_INTERVAL = 0
+    subscribe_on_the_page(client, django_capture_on_commit_callbacks, "reader@example.org")
+    old_link = link_in(mail.outbox[-1], "/subscribe/confirm/")
+    client.post(old_link)
+    client.post(tokens.path(tokens.UNSUBSCRIBE, Subscriber.objects.get()))
+    # Someone else asks for the address again; the old link must not confirm it for its owner.
+    subscribe_on_the_page(client, django_capture_on_commit_callbacks, "reader@example.org", topics=["ai"])
+
+    assert client.post(old_link).status_code == 404
+    assert Subscriber.objects.get().state == SubscriberState.PENDING
+    # The owner's new confirmation link works.
+    assert "You are subscribed" in client.post(link_in(mail.outbox[-1], "/subscribe/confirm/")).content.decode()
+
+
+def test_links_do_not_carry_the_address_and_links_already_sent_keep_working(client):
+    subscriber = confirmed_subscriber("reader.name@example.org")
+    for purpose in (tokens.CONFIRM, tokens.MANAGE, tokens.UNSUBSCRIBE):
+        token = tokens.make(purpose, subscriber)
+        payload = signing.b64_decode(token.split(":")[0].lstrip(".").encode())
+        assert b"reader" not in payload and "reader" not in token
+    # The earlier format named the address: unsubscribe links in delivered digests still work,
+    # an earlier confirmation link does not.
+    legacy = signing.dumps([subscriber.pk, subscriber.email], salt="chronicle.digests.unsubscribe")
+    assert b"You are unsubscribed" in client.post(f"/unsubscribe/{legacy}/").content
+    legacy_confirm = signing.dumps([subscriber.pk, subscriber.email], salt="chronicle.digests.confirm")
+    assert client.get(f"/subscribe/confirm/{legacy_confirm}/").status_code == 404
+
+
+def test_a_burst_of_page_posts_to_plus_addresses_of_one_mailbox_sends_one_confirmation(
+    django_capture_on_commit_callbacks, settings
+):
+    assert settings.DIGEST_SUBSCRIBE_RATE == "20/hour"
+    statuses = []
+    for number in range(40):
+        # From one address, then from many: each limit holds on its own.
+        client = Client(REMOTE_ADDR="192.0.2.66" if number < 25 else f"198.51.100.{number}")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post("/subscribe/", {"email": f"Victim+{number}@Example.org", "frequency": "daily"})
+        statuses.append(response.status_code)
+    assert statuses[:20] == [200] * 20 and set(statuses[20:]) == {429}
+    assert "Too many subscription requests" in response.content.decode()
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["victim+0@example.org"]
+
+
+def test_the_api_limits_requests_per_mailbox_across_client_addresses(django_capture_on_commit_callbacks):
+    statuses = []
+    for number in range(25):
+        client = Client(REMOTE_ADDR=f"198.51.100.{number}")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(API, {"email": f"victim+{number}@example.org"}, content_type="application/json")
+        statuses.append(response.status_code)
+    assert statuses[:20] == [202] * 20 and set(statuses[20:]) == {429}
+    assert response.json()["error"]["code"] == "throttled"
+    assert len(mail.outbox) == 1
 
 
 def test_one_click_unsubscribe_needs_no_page_session_or_csrf_token(curator, editor):

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 import threading
 from contextlib import contextmanager
 from datetime import UTC
@@ -176,7 +177,7 @@ def test_the_change_stream_and_the_head_carry_the_seals(curator, editor, client)
     assert client.get("/api/v1/events/head/").json() == {
         "position": 0,
         "seal": None,
-        "sealed_at": None,
+        "recorded_at": None,
         "latest_position": Event.objects.order_by("-position").first().position,
     }
     sealing.seal_pending()
@@ -243,3 +244,19 @@ def test_an_append_never_waits_for_a_sealer_and_concurrent_sealers_seal_each_eve
         sealer.join()
     assert sum(results) == Event.objects.count() == Seal.objects.count()
     assert verify_log()[0]
+
+
+@pytest.mark.django_db
+def test_backup_check_lists_the_log_and_what_is_not_in_it(curator, editor):
+    from io import StringIO
+
+    busy_log(curator, editor)
+    out = StringIO()
+    call_command("backup_check", stdout=out)
+    must, rebuilt = out.getvalue().split("A restore rebuilds")
+    for table in ("eventstore_event", "auth_user", "digests_subscriber", "api_apikey", "webhooks_endpoint"):
+        assert f"  {table} " in must, table
+    for table in ("eventstore_seal", "developments_publicdevelopment", "feeds_feedstate"):
+        assert f"  {table} " in rebuilt and f"  {table} " not in must, table
+    assert re.search(rf"eventstore_event +{Event.objects.count()} rows", must)
+    assert out.getvalue().splitlines()[-1].startswith("Back up ")

@@ -126,7 +126,7 @@ def sign_in(editor, second_editor):
 BLOCKED = "Too many failed sign-in attempts"
 
 
-def test_five_failures_block_an_account_even_with_the_right_password_for_a_while(sign_in, settings):
+def test_five_failures_block_that_username_from_that_address_even_with_the_right_password(sign_in, settings):
     assert settings.ADMIN_LOGIN_FAILURE_LIMIT == 5
     for _ in range(5):
         assert "Please enter the correct username and password" in sign_in("eddie-editor", "guess")
@@ -136,9 +136,18 @@ def test_five_failures_block_an_account_even_with_the_right_password_for_a_while
     assert sign_in("erin-editor", "correct-horse-battery", address="198.51.100.9") == ""
 
     with time_machine.travel(time.time() + 14 * 60):
-        assert BLOCKED in sign_in("eddie-editor", "correct-horse-battery", address="198.51.100.9")
+        assert BLOCKED in sign_in("eddie-editor", "correct-horse-battery")
     with time_machine.travel(time.time() + 15 * 60 + 1):
         assert sign_in("eddie-editor", "correct-horse-battery") == ""
+
+
+def test_nobody_can_lock_an_editor_out_by_failing_on_purpose(sign_in):
+    # Case and surrounding spaces are folded, so variants count as the same username.
+    for variant in ("eddie-editor", "Eddie-Editor", " eddie-editor ", "EDDIE-EDITOR", "eddie-editor"):
+        sign_in(variant, "guess", address="192.0.2.66")
+    assert BLOCKED in sign_in("eddie-editor", "correct-horse-battery", address="192.0.2.66")
+    # The editor, at their own address, signs in as always.
+    assert sign_in("eddie-editor", "correct-horse-battery", address="203.0.113.7") == ""
 
 
 def test_a_successful_sign_in_starts_the_count_again(sign_in):

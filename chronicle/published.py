@@ -27,6 +27,7 @@ from chronicle.developments.models import (
 )
 from chronicle.domain import edtf
 from chronicle.domain import search as domain_search
+from chronicle.eventstore import store
 
 # -- addresses ---------------------------------------------------------------------------
 
@@ -146,9 +147,18 @@ def revisions_of(development_ids: Iterable[UUID]) -> dict[UUID, list[PublicRevis
     return found
 
 
-def latest_position() -> int:
-    """The change-stream position of the latest public revision; 0 before the first."""
-    return PublicRevision.objects.order_by("-position").values_list("position", flat=True).first() or 0
+def latest_position(*, settle: bool = False) -> int:
+    """The change-stream position of the latest public revision; 0 before the first. Only
+    one no later reader can find a lower one behind (`store`); with `settle`, once every
+    event committed so far can be seen."""
+    bound = store.settled_position() if settle else store.visible_position()
+    return (
+        PublicRevision.objects.filter(position__lte=bound)
+        .order_by("-position")
+        .values_list("position", flat=True)
+        .first()
+        or 0
+    )
 
 
 # -- vocabularies in use -----------------------------------------------------------------

@@ -273,7 +273,7 @@ def actors(params: dict) -> Page:
 def public_version(as_of: datetime | None = None) -> tuple[int, datetime | None]:
     """Position and time of the latest public event (recorded by `as_of`): every public
     read model changes only when one is recorded, so this versions all of them."""
-    rows = PublicRevision.objects.all()
+    rows = PublicRevision.objects.filter(position__lte=store.visible_position())
     if as_of is not None:
         rows = rows.filter(recorded_at__lte=as_of)
     latest = rows.order_by("-position").values_list("position", "recorded_at").first()

@@ -39,34 +39,34 @@ class AmountSerializer(serializers.Serializer):
         "number, so that no digit is lost: many JSON readers turn numbers into binary floating point "
         "(1.235 becomes 1.2350000000000001). Read it with a decimal type."
     )
-    currency = serializers.CharField(required=False, help_text="ISO 4217 code, for money.")
-    unit = serializers.CharField(required=False, help_text="For anything but money, e.g. Gbit/s.")
+    currency = serializers.CharField(allow_null=True, help_text="ISO 4217 code, for money.")
+    unit = serializers.CharField(allow_null=True, help_text="For anything but money, e.g. Gbit/s.")
     measures = serializers.CharField(help_text="What the amount measures.")
     qualifier = serializers.ChoiceField(
         choices=list(AMOUNT_QUALIFIERS),
         help_text="How the value relates to the quantity: exact, more-than, less-than or about.",
     )
     period = serializers.CharField(
-        required=False, help_text="EDTF: the time the amount covers, e.g. 2021 or 2019/2021; absent if not stated."
+        allow_null=True, help_text="EDTF: the time the amount covers, e.g. 2021 or 2019/2021; null if not stated."
     )
 
 
 class PlaceSerializer(serializers.Serializer):
     name = serializers.CharField()
     country = serializers.CharField(help_text="ISO 3166-1 alpha-2.")
-    lat = serializers.FloatField(required=False, help_text="WGS84 latitude.")
-    lon = serializers.FloatField(required=False, help_text="WGS84 longitude.")
+    lat = serializers.FloatField(allow_null=True, help_text="WGS84 latitude.")
+    lon = serializers.FloatField(allow_null=True, help_text="WGS84 longitude.")
 
 
 class SourceSerializer(serializers.Serializer):
     title = serializers.CharField()
-    publisher = serializers.CharField(required=False)
-    author = serializers.CharField(required=False)
-    url = serializers.CharField(required=False)
-    published = serializers.CharField(required=False, help_text="YYYY, YYYY-MM or YYYY-MM-DD.")
-    accessed = serializers.CharField(required=False, help_text="YYYY-MM-DD.")
-    locator = serializers.CharField(required=False, help_text="Page, section or paragraph.")
-    quote = serializers.CharField(required=False)
+    publisher = serializers.CharField(allow_null=True)
+    author = serializers.CharField(allow_null=True)
+    url = serializers.CharField(allow_null=True)
+    published = serializers.CharField(allow_null=True, help_text="YYYY, YYYY-MM or YYYY-MM-DD.")
+    accessed = serializers.CharField(allow_null=True, help_text="YYYY-MM-DD.")
+    locator = serializers.CharField(allow_null=True, help_text="Page, section or paragraph.")
+    quote = serializers.CharField(allow_null=True)
 
 
 class FactsSerializer(serializers.Serializer):
@@ -97,6 +97,11 @@ class FactsSerializer(serializers.Serializer):
 WITHHELD = dict.fromkeys(FactsSerializer._declared_fields)
 
 
+def _every_key(items: list[dict], serializer: type[serializers.Serializer]) -> list[dict]:
+    """Optional keys a curator left empty are null, as a retracted development's facts are: one rule."""
+    return [{name: item.get(name) for name in serializer._declared_fields} for item in items]
+
+
 def facts(content: dict, span: edtf.EdtfDate | None = None) -> dict:
     span = span or edtf.parse(content["date"])
     return {
@@ -110,9 +115,9 @@ def facts(content: dict, span: edtf.EdtfDate | None = None) -> dict:
         "countries": content["countries"],
         "topics": content["topics"],
         "actors": content.get("actors", []),
-        "amounts": content.get("amounts", []),
-        "places": content.get("places", []),
-        "sources": content.get("sources", []),
+        "amounts": _every_key(content.get("amounts", []), AmountSerializer),
+        "places": _every_key(content.get("places", []), PlaceSerializer),
+        "sources": _every_key(content.get("sources", []), SourceSerializer),
         "related": content.get("related", []),
     }
 

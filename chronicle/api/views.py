@@ -127,7 +127,7 @@ class Timeline(PublicApiView):
             page = selectors.developments(params)
             return timelinejs.timeline(
                 page.items,
-                page_url=lambda development: request.build_absolute_uri(f"/developments/{development.slug}/"),
+                page_url=lambda development: request.build_absolute_uri(published.development_path(development.slug)),
                 site_url=request.build_absolute_uri("/"),
                 more=page.next_cursor is not None,
                 limit=params["limit"],

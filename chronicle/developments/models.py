@@ -169,13 +169,3 @@ class PublicRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of {self.development_id} at #{self.position}"
-
-
-class Checkpoint(models.Model):
-    """The last event position the read models reflect."""
-
-    name = models.CharField(max_length=60, primary_key=True)
-    position = models.BigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self.name} at #{self.position}"

@@ -8,9 +8,11 @@ the log with an identical result).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -19,12 +21,12 @@ from psycopg.types.json import Jsonb
 
 from chronicle.domain import development as domain
 from chronicle.domain import edtf, search
+from chronicle.domain.content import content_from_stored
 from chronicle.domain.events import Drafted, Event, RevisionKind, event_from_stored
 from chronicle.eventstore import store
 from chronicle.eventstore.store import RecordedEvent
 
 from .models import (
-    Checkpoint,
     DevelopmentRecord,
     PublicActor,
     PublicCountry,
@@ -34,8 +36,6 @@ from .models import (
     PublicStatus,
     PublicTopic,
 )
-
-CHECKPOINT = "developments"
 
 
 def to_domain(event: RecordedEvent) -> Event:
@@ -91,14 +91,127 @@ def fold(events: Iterable[RecordedEvent]) -> domain.Development | None:
     return domain.fold(to_domain(event) for event in events)
 
 
-def project(events: Sequence[RecordedEvent]) -> Projection:
-    """The rows of every read model for one development, from its stream in version order."""
+@dataclass(frozen=True)
+class Start:
+    """Where a development's projection stands before new events: what the read models say
+    of it. Commands start here instead of replaying the stream."""
+
+    state: domain.Development
+    working_data: dict[str, Any]
+    public_data: dict[str, Any] | None
+    created_at: datetime
+    created_by: str
+    first_published_at: datetime | None
+
+
+def load(development_id: UUID) -> Start | None:
+    """The development as its read models hold it, locked against other commands until this
+    transaction ends; None if there is none."""
+    return load_many([development_id]).get(development_id)
+
+
+def load_many(development_ids: Sequence[UUID]) -> dict[UUID, Start]:
+    """`load` for many developments at once (an import's batch): two round trips."""
+    if connection.vendor == "postgresql":
+        # Advisory locks, not SELECT … FOR UPDATE: locking a row gives the transaction an id
+        # before its append, which would make the append wait for every other (store.py).
+        # In key order, so two batches never wait for each other in a circle. Plain SQL:
+        # compiling the ORM query cost more than running it.
+        keys = sorted(_lock_keys(development_id) for development_id in development_ids)
+        with connection.cursor() as cursor:
+            if len(keys) == 1:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", keys[0])
+            else:
+                cursor.execute(
+                    "SELECT count(pg_advisory_xact_lock(a, b)) FROM unnest(%s::int[], %s::int[]) AS k(a, b)",
+                    [[a for a, _ in keys], [b for _, b in keys]],
+                )
+            cursor.execute(_LOAD, [list(development_ids)])
+            rows = [dict(zip(("id", *_START_FIELDS, "first_published_at"), found, strict=True)) for found in cursor]
+        for row in rows:  # Django reads jsonb as text and decodes it itself
+            for name in ("content", "published_content", "revision_authors"):
+                row[name] = json.loads(row[name]) if row[name] is not None else None
+    else:
+        rows = list(
+            DevelopmentRecord.objects.filter(id__in=development_ids).values(
+                "id", *_START_FIELDS, first_published_at=_FIRST_PUBLISHED
+            )
+        )
+    return {row["id"]: _start(row) for row in rows}
+
+
+def _start(row: dict[str, Any]) -> Start:
+    published = row["published_content"]
+    state = domain.Development(
+        slug=row["slug"],
+        content=content_from_stored(row["content"]),
+        workflow=domain.Workflow(row["workflow"]),
+        version=row["version"],
+        published=content_from_stored(published) if published is not None else None,
+        revision_authors=frozenset(row["revision_authors"]),
+        publish_at=row["publish_at"],
+        retraction_reason=row["retraction_reason"],
+        review_comment=row["review_comment"],
+    )
+    return Start(
+        state=state,
+        working_data=row["content"],
+        public_data=published,
+        created_at=row["created_at"],
+        created_by=row["created_by"],
+        first_published_at=row["first_published_at"],
+    )
+
+
+_FIRST_PUBLISHED = models.Subquery(
+    PublicDevelopment.objects.filter(id=models.OuterRef("id")).values("first_published_at")[:1]
+)
+_START_FIELDS = (
+    "slug",
+    "content",
+    "workflow",
+    "version",
+    "published_content",
+    "revision_authors",
+    "publish_at",
+    "retraction_reason",
+    "review_comment",
+    "created_at",
+    "created_by",
+)
+
+
+_LOAD = (
+    "SELECT r.id, "  # noqa: S608 (names from the models)
+    + ", ".join(f"r.{DevelopmentRecord._meta.get_field(name).column}" for name in _START_FIELDS)
+    + ", p.first_published_at"
+    + f" FROM {DevelopmentRecord._meta.db_table} r LEFT JOIN {PublicDevelopment._meta.db_table} p ON p.id = r.id"
+    + " WHERE r.id = ANY(%s::uuid[])"
+)
+
+
+def _lock_keys(development_id: UUID) -> tuple[int, int]:
+    # Two signed 32-bit halves of the id's first 8 bytes; a rare collision only serialises.
+    value = int.from_bytes(development_id.bytes[:8], "big", signed=True)
+    return value >> 32, int.from_bytes(value.to_bytes(8, "big", signed=True)[4:], "big", signed=True)
+
+
+def project(events: Sequence[RecordedEvent], start: Start | None = None) -> Projection:
+    """The rows of every read model for one development, from its stream in version order,
+    or from `start` and the events after it. Revision rows are those of `events` only."""
     first, last = events[0], events[-1]
     development_id = first.stream_id
-    state: domain.Development | None = None
-    # The stored content dicts are the canonical form; reuse them instead of re-serialising.
-    working_data: dict[str, Any] = {}
-    public_data: dict[str, Any] | None = None
+    if start is None:
+        assert first.type == Drafted.type
+        state: domain.Development | None = None
+        # The stored content dicts are the canonical form; reuse them instead of re-serialising.
+        working_data: dict[str, Any] = {}
+        public_data: dict[str, Any] | None = None
+        created_at, created_by = first.recorded_at, first.metadata["actor"]["username"]
+        first_published_at = None
+    else:
+        state, working_data, public_data = start.state, start.working_data, start.public_data
+        created_at, created_by, first_published_at = start.created_at, start.created_by, start.first_published_at
     revisions: list[dict[str, Any]] = []
     for recorded in events:
         event = to_domain(recorded)
@@ -109,6 +222,7 @@ def project(events: Sequence[RecordedEvent]) -> Projection:
         if kind is not None:
             if kind is not RevisionKind.RETRACTED:
                 public_data = working_data
+            first_published_at = first_published_at or recorded.recorded_at
             revisions.append(
                 {
                     "position": recorded.position,
@@ -120,7 +234,7 @@ def project(events: Sequence[RecordedEvent]) -> Projection:
                     "recorded_at": recorded.recorded_at,
                 }
             )
-    assert state is not None and first.type == Drafted.type
+    assert state is not None
     working = state.content
     span = edtf.parse(working.date)
     record = {
@@ -142,14 +256,15 @@ def project(events: Sequence[RecordedEvent]) -> Projection:
         "review_comment": state.review_comment,
         "publish_at": state.publish_at,
         "retraction_reason": state.retraction_reason,
-        "created_at": first.recorded_at,
-        "created_by": first.metadata["actor"]["username"],
+        "created_at": created_at,
+        "created_by": created_by,
         "last_changed_at": last.recorded_at,
         "last_changed_by": last.metadata["actor"]["username"],
         "last_event_type": last.type,
     }
     projection = Projection(record_row=record, revision_rows=revisions)
-    if state.published is None:
+    if state.published is None or not revisions:
+        # Nothing public changed: the public rows stay as they are.
         return projection
     public = state.published
     public_span = edtf.parse(public.date)
@@ -167,7 +282,7 @@ def project(events: Sequence[RecordedEvent]) -> Projection:
         "date_latest": public_span.latest,
         "content": public_data,
         "retraction_reason": state.retraction_reason,
-        "first_published_at": revisions[0]["recorded_at"],
+        "first_published_at": first_published_at,
         "updated_at": revisions[-1]["recorded_at"],
         "last_public_position": revisions[-1]["position"],
         "search_text": search.document(public.title, public.summary),
@@ -182,35 +297,70 @@ def project(events: Sequence[RecordedEvent]) -> Projection:
     return projection
 
 
-def save(projection: Projection, *, new: bool, recorded: Sequence[RecordedEvent]) -> None:
-    """Write one development's rows after a command recorded `recorded`, touching only what changed."""
-    projection.record.save(force_insert=new, force_update=not new)
-    new_positions = {event.position for event in recorded}
-    new_revisions = [row for row in projection.revisions if row.position in new_positions]
-    if not new_revisions:
+def save(projections: Sequence[Projection]) -> None:
+    """Write the rows of many developments after their new events, one statement per table:
+    records and public rows are upserted; a development whose public version changed gets
+    its country, topic and actor rows replaced and its new revisions added. No statement
+    returns rows, so a pipelined connection sends them all with the commit."""
+    if not projections:
         return
-    public = projection.public
-    assert public is not None  # a public event always leaves a public version
-    first_publication = len(projection.revision_rows) == len(new_revisions)
-    public.save(force_insert=first_publication, force_update=not first_publication)
-    if not first_publication:
-        for model in (PublicCountry, PublicTopic, PublicActor, PublicRelation):
-            model.objects.filter(development_id=public.id).delete()
-    PublicCountry.objects.bulk_create(projection.countries)
-    PublicTopic.objects.bulk_create(projection.topics)
-    PublicActor.objects.bulk_create(projection.actors)
-    PublicRelation.objects.bulk_create(projection.relations)
-    PublicRevision.objects.bulk_create(new_revisions)
+    write_rows(DevelopmentRecord, [p.record_row for p in projections], upsert=True)
+    public = [p for p in projections if p.public_row is not None]
+    if not public:
+        return
+    write_rows(PublicDevelopment, [p.public_row for p in public if p.public_row], upsert=True)
+    # A first publication has no child rows yet; any later public event replaces them.
+    republished = [p.record_row["id"] for p in public if p.revision_rows[0]["kind"] != RevisionKind.PUBLISHED]
+    for model, attribute in CHILD_ROWS:
+        if republished:
+            delete_rows(model, republished)
+        write_rows(model, [row for p in public for row in getattr(p, attribute)])
+    write_rows(PublicRevision, [row for p in public for row in p.revision_rows])
 
 
-def advance_checkpoint(position: int) -> None:
-    if not Checkpoint.objects.filter(name=CHECKPOINT).update(position=position):
-        Checkpoint.objects.create(name=CHECKPOINT, position=position)
+CHILD_ROWS = (
+    (PublicCountry, "country_rows"),
+    (PublicTopic, "topic_rows"),
+    (PublicActor, "actor_rows"),
+    (PublicRelation, "relation_rows"),
+)
 
 
-def checkpoint() -> int:
-    row = Checkpoint.objects.filter(name=CHECKPOINT).first()
-    return row.position if row else 0
+def delete_rows(model: type[models.Model], development_ids: Sequence[UUID]) -> None:
+    field = model._meta.get_field("development")
+    values = [field.get_db_prep_save(value, connection) for value in development_ids]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)} WHERE development_id IN "  # noqa: S608
+            f"({', '.join(['%s'] * len(values))})",
+            values,
+        )
+
+
+def write_rows(model: type[models.Model], rows: Sequence[dict[str, Any]], *, upsert: bool = False) -> None:
+    """INSERT `rows` (dicts by field attname) in statements of up to 1,000 rows; with
+    `upsert`, rows whose primary key exists replace it."""
+    if not rows:
+        return
+    fields, statement, placeholders = _insert_statement(model, upsert, connection.vendor)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 1000):
+            chunk = rows[start : start + 1000]
+            values = [f.get_db_prep_save(row[f.attname], connection) for row in chunk for f in fields]
+            cursor.execute(statement.format(values=", ".join([placeholders] * len(chunk))), values)
+
+
+@cache
+def _insert_statement(model: type[models.Model], upsert: bool, vendor: str) -> tuple[list, str, str]:
+    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.auto_created)]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    conflict = ""
+    if upsert:
+        updates = ", ".join(f"{quote(f.column)} = EXCLUDED.{quote(f.column)}" for f in fields if not f.primary_key)
+        conflict = f" ON CONFLICT ({quote(model._meta.pk.column)}) DO UPDATE SET {updates}"
+    statement = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {{values}}{conflict}"  # noqa: S608
+    return fields, statement, "(" + ", ".join(["%s"] * len(fields)) + ")"
 
 
 def as_of(development_id: UUID, when: datetime) -> Projection | None:
@@ -262,20 +412,20 @@ READ_MODELS = (
 def rebuild(*, batch_size: int = 2000, on_progress=None) -> tuple[int, int]:
     """Drop every read model and rebuild it from the log; return (developments, events).
 
-    Holds the log's append lock for its whole transaction, so commands wait instead of
+    Holds appends off for its whole transaction, so commands wait instead of
     racing the rebuild; readers keep seeing the old tables until it commits. Streams are
     read one after another (by stream id and version), so memory stays flat however long
     the log is.
     """
     developments = events_seen = 0
     with transaction.atomic():
-        store._lock_log()
+        store.hold_appends()
         with connection.cursor() as cursor:
             # Plain DELETEs, children first: the ORM's cascade would load every row into memory,
             # and TRUNCATE would lock readers out until the rebuild commits.
             for model in READ_MODELS:
                 cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")  # noqa: S608
-        high_water = store.last_position()
+        high_water = store.committed_position()
         batch: list[Projection] = []
         for stream in store.iter_streams(up_to_position=high_water):
             batch.append(project(stream))
@@ -287,7 +437,6 @@ def rebuild(*, batch_size: int = 2000, on_progress=None) -> tuple[int, int]:
                 _insert_batch(batch)
                 batch = []
         _insert_batch(batch)
-        advance_checkpoint(high_water)
     return developments, events_seen
 
 

@@ -103,7 +103,7 @@ def plan(frequency: str, day: date | None = None) -> str:
     resumed, and the next period carries on from its cut-off.
     """
     period = period_for(frequency, day or timezone.now().date())
-    cutoff = store.last_position()
+    cutoff = store.settled_position()
     subscribers = (
         Subscriber.objects.filter(frequency=frequency, state=SubscriberState.CONFIRMED)
         .exclude(digests__state__in=[DigestState.PENDING, DigestState.SENDING])

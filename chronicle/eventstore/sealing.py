@@ -9,8 +9,8 @@ later tell whether any event at or before that position was changed, removed or 
 even by someone with database superuser rights who can lift the append-only triggers.
 
 The sealer works behind the log, after commit, in position order: appends never wait for
-it. Appends never leave a lower position to become visible after a higher one (see
-`store`), so what the sealer reads past its last seal is final. Sealers may run at the same
+it. It reads only the events no lower position can still join (`visibility`), so what it
+reads past its last seal is final. Sealers may run at the same
 time: on PostgreSQL they take turns on an advisory lock; everywhere a seal is a pure
 function of the log, so two sealers that race compute the same values and the second
 insert of a position is ignored. Seals are not read models: a rebuild leaves them alone.
@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import Event, Seal
+from .visibility import visible
 
 GENESIS = "0" * 64
 # Arbitrary constant naming "the sealer" among advisory locks ("SEAL").
@@ -72,7 +73,9 @@ def _seal_batch(batch_size: int) -> int:
             0,
             GENESIS,
         )
-        rows = list(Event.objects.filter(position__gt=position).order_by("position").values_list(*COLUMNS)[:batch_size])
+        rows = list(
+            visible(Event.objects.filter(position__gt=position)).order_by("position").values_list(*COLUMNS)[:batch_size]
+        )
         now = timezone.now()
         seals = []
         for row in rows:

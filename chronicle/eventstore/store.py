@@ -1,15 +1,28 @@
 """Append to and read from the event log.
 
-Appends are serialised with a transaction-level advisory lock on PostgreSQL (SQLite
-serialises writers itself). A writer takes positions only while it holds the lock and
-keeps it until it commits, so a reader of `position > cursor` can never see a position
-become visible after a higher one: the log has no holes behind a reader (the invariant
-"a consumer of `position > cursor` never skips an event"). The lock is taken at the last
-moment, so only the insert and the commit are serialised.
+Writers append concurrently and commit together; readers of `position > cursor` still never
+see a position become visible after a higher one was read (DESIGN.md, invariant 3).
+
+On PostgreSQL each event records the id of the transaction that wrote it
+(`transaction_id`). An append takes its positions inside a short critical section (a
+session advisory lock held for the INSERT only, not until commit), and a transaction that
+has not written before gets its id there too, so ids grow with positions. A reader then
+sees only events of transactions older than the oldest one of this database still in
+flight (`visibility.py`): when it sees position P, every writer that took a lower position has
+finished. A transaction that had already written before its append has an older id; such
+an append waits, under an exclusive `IN_FLIGHT` lock, until the appends in flight commit,
+and holds later ones off until it commits itself.
+
+The cost: an event becomes visible to position readers once every transaction older than
+its own has finished, including long ones unrelated to the log. `settled_position` waits
+for that. Readers always see their own transaction's events. SQLite has one writer at a
+time, so its log has no holes to begin with.
 """
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -17,15 +30,19 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from chronicle.domain.errors import VersionConflict
 from chronicle.domain.upcasting import SCHEMA_VERSION, upcast
 
 from .models import Event
+from .visibility import VISIBLE, visible
 
-# Arbitrary constant naming "the event log" among advisory locks ("CHRN").
+# Arbitrary constants naming advisory locks ("CHRN", "CHRI"): positions are taken under
+# APPEND_LOCK; IN_FLIGHT is held shared by every append until its commit.
 APPEND_LOCK_KEY = 0x4348524E
+IN_FLIGHT_LOCK_KEY = 0x43485249
 
 
 @dataclass(frozen=True)
@@ -34,6 +51,16 @@ class NewEvent:
     data: dict[str, Any]
     schema_version: int = SCHEMA_VERSION
     event_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+@dataclass(frozen=True)
+class StreamAppend:
+    """New events for one stream, after version `expected_version`."""
+
+    stream_id: uuid.UUID
+    expected_version: int
+    events: Sequence[NewEvent]
+    metadata: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -104,42 +131,135 @@ def append(
     stale expected version; the caller compares with what it loaded first, which gives
     the friendlier message in the common case.
     """
-    if not events:
+    return append_streams([StreamAppend(stream_id, expected_version, events, metadata)])
+
+
+def append_streams(appends: Sequence[StreamAppend]) -> list[RecordedEvent]:
+    """Append to many streams in one statement (an import's batch); all or none."""
+    appends = [item for item in appends if item.events]
+    if not appends:
         return []
+    with transaction.atomic(savepoint=False):
+        recorded = _append_postgresql(appends) if connection.vendor == "postgresql" else _append_orm(appends)
+    return recorded
+
+
+def _conflict(item: StreamAppend) -> VersionConflict:
+    # Version expected_version + 1 exists: someone appended since the caller read the stream.
+    return VersionConflict(
+        f"This development changed while you were working on it (you had version {item.expected_version}).",
+        expected=item.expected_version,
+        actual=None,
+    )
+
+
+def _append_orm(appends: Sequence[StreamAppend]) -> list[RecordedEvent]:
+    recorded_at = timezone.now()
     rows = [
         Event(
             event_id=event.event_id,
-            stream_id=stream_id,
-            version=expected_version + offset,
+            stream_id=item.stream_id,
+            version=item.expected_version + offset,
             type=event.type,
             schema_version=event.schema_version,
             data=event.data,
-            metadata=metadata,
+            metadata=item.metadata,
+            recorded_at=recorded_at,
         )
-        for offset, event in enumerate(events, start=1)
+        for item in appends
+        for offset, event in enumerate(item.events, start=1)
     ]
-    # No savepoint: a conflict aborts the caller's whole transaction, which is what we want.
-    with transaction.atomic(savepoint=False):
-        _lock_log()
-        recorded_at = timezone.now()  # under the lock, so record time follows position
-        for row in rows:
-            row.recorded_at = recorded_at
-        try:
-            Event.objects.bulk_create(rows)
-        except IntegrityError as error:
-            # Version expected_version + 1 exists: someone appended since the caller read the stream.
-            raise VersionConflict(
-                f"This development changed while you were working on it (you had version {expected_version}).",
-                expected=expected_version,
-                actual=None,
-            ) from error
+    try:
+        Event.objects.bulk_create(rows)
+    except IntegrityError as error:
+        raise _conflict(appends[0]) from error
     return [RecordedEvent.from_row(row) for row in rows]
 
 
-def _lock_log() -> None:
+# One statement, one round trip: take the locks, insert (which gives a new transaction its
+# id, inside the critical section), release the append lock once every row is in. A shared
+# IN_FLIGHT lock for a transaction without an id yet; an exclusive one otherwise (see above).
+_APPEND = f"""
+WITH locked AS MATERIALIZED (
+    SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NULL
+                THEN pg_advisory_xact_lock_shared({IN_FLIGHT_LOCK_KEY})
+                ELSE pg_advisory_xact_lock({IN_FLIGHT_LOCK_KEY}) END,
+           pg_advisory_lock({APPEND_LOCK_KEY})
+), inserted AS (
+    INSERT INTO eventstore_event
+        (event_id, stream_id, version, type, schema_version, data, metadata, recorded_at)
+    SELECT event_id, stream_id, version, type, schema_version, data, metadata, %s::timestamptz
+    FROM locked, unnest(
+        %s::uuid[], %s::uuid[], %s::int[], %s::text[], %s::int[], %s::text[]::jsonb[], %s::text[]::jsonb[]
+    ) WITH ORDINALITY AS e(event_id, stream_id, version, type, schema_version, data, metadata, n)
+    ORDER BY n
+    ON CONFLICT ON CONSTRAINT event_stream_version_unique DO NOTHING
+    RETURNING position, event_id
+)
+SELECT (SELECT pg_advisory_unlock({APPEND_LOCK_KEY}) FROM (SELECT count(*) FROM inserted) AS everything),
+       array_agg(position), array_agg(event_id)
+FROM inserted
+"""  # noqa: S608 (constants only)
+
+
+def _append_postgresql(appends: Sequence[StreamAppend]) -> list[RecordedEvent]:
+    columns: tuple[list, ...] = ([], [], [], [], [], [], [])
+    for item in appends:
+        metadata = json.dumps(item.metadata)
+        for offset, event in enumerate(item.events, start=1):
+            values = (
+                event.event_id,
+                item.stream_id,
+                item.expected_version + offset,
+                event.type,
+                event.schema_version,
+                json.dumps(event.data),
+                metadata,
+            )
+            for column, value in zip(columns, values, strict=True):
+                column.append(value)
+    # Writers are not serialised, so record times of different streams may cross positions by
+    # a moment; within a stream they follow versions (a command holds its development).
+    recorded_at = timezone.now()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(_APPEND, [recorded_at, *columns])
+            _, positions, event_ids = cursor.fetchone()
+    except BaseException:
+        # A statement that failed midway may leave the append lock held, and an aborted
+        # transaction cannot release it: closing the connection lets the other writers go on.
+        connection.close()
+        raise
+    position_of = dict(zip(event_ids or [], positions or [], strict=True))
+    recorded = []
+    for item in appends:
+        for offset, event in enumerate(item.events, start=1):
+            position = position_of.get(event.event_id)
+            if position is None:
+                transaction.set_rollback(True)
+                raise _conflict(item)
+            recorded.append(
+                RecordedEvent(
+                    position=position,
+                    event_id=event.event_id,
+                    stream_id=item.stream_id,
+                    version=item.expected_version + offset,
+                    type=event.type,
+                    schema_version=event.schema_version,
+                    data=event.data,
+                    metadata=item.metadata,
+                    recorded_at=recorded_at,
+                )
+            )
+    return recorded
+
+
+def hold_appends() -> None:
+    """Make appends wait until the caller's transaction ends, once those in flight have
+    committed (a rebuild reads the log whole and must not race commands)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK_KEY])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IN_FLIGHT_LOCK_KEY])
 
 
 def read_stream(stream_id: uuid.UUID, *, recorded_until: datetime | None = None) -> list[RecordedEvent]:
@@ -147,19 +267,46 @@ def read_stream(stream_id: uuid.UUID, *, recorded_until: datetime | None = None)
     rows = Event.objects.filter(stream_id=stream_id)
     if recorded_until is not None:
         rows = rows.filter(recorded_at__lte=recorded_until)
-    return [RecordedEvent.from_row(row) for row in rows.order_by("version")]
+    return [RecordedEvent.from_stored(*row) for row in rows.order_by("version").values_list(*_COLUMNS)]
 
 
 def read_after(position: int, *, limit: int = 1000, types: Iterable[str] | None = None) -> list[RecordedEvent]:
     """Up to `limit` events with a position above `position`, in position order. Never skips."""
-    rows = Event.objects.filter(position__gt=position)
+    rows = visible(Event.objects.filter(position__gt=position))
     if types is not None:
         rows = rows.filter(type__in=list(types))
-    return [RecordedEvent.from_row(row) for row in rows.order_by("position")[:limit]]
+    return [RecordedEvent.from_stored(*row) for row in rows.order_by("position").values_list(*_COLUMNS)[:limit]]
 
 
 def last_position() -> int:
+    """The highest position a reader can see with nothing below it still to come."""
+    return visible(Event.objects.order_by("-position")).values_list("position", flat=True).first() or 0
+
+
+def visible_position() -> RawSQL:
+    """`last_position()` as an expression, for filtering read models keyed by position
+    (`position__lte=store.visible_position()`) in the same query."""
+    if connection.vendor == "postgresql":
+        sql = f"SELECT position FROM eventstore_event WHERE {VISIBLE} ORDER BY position DESC LIMIT 1"  # noqa: S608
+    else:
+        sql = "SELECT position FROM eventstore_event ORDER BY position DESC LIMIT 1"
+    return RawSQL(f"COALESCE(({sql}), 0)", [])  # noqa: S611 (constant SQL)
+
+
+def committed_position() -> int:
+    """The highest position committed (or written by this transaction): past holes that
+    a reader may still see filled, so only for a caller that holds appends off."""
     return Event.objects.order_by("-position").values_list("position", flat=True).first() or 0
+
+
+def settled_position(*, timeout: float = 10.0) -> int:
+    """The log's end as committed now, once readers can see up to it (the cut-off of a
+    digest pass): waits while transactions older than its last writer are in flight."""
+    committed = committed_position()
+    deadline = time.monotonic() + timeout
+    while (visible := last_position()) < committed and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return visible
 
 
 _COLUMNS = ("position", "event_id", "stream_id", "version", "type", "schema_version", "data", "metadata", "recorded_at")

@@ -40,6 +40,7 @@ from chronicle.domain.content import country_name
 from chronicle.domain.events import RevisionKind
 from chronicle.domain.vocabulary import TOPICS
 from chronicle.eventstore.models import Event
+from chronicle.eventstore.visibility import visible
 
 from . import tables
 
@@ -91,7 +92,10 @@ def cut_at(as_of: datetime | None = None) -> Cut:
     """The last log position recorded by `as_of` (default: now)."""
     as_of = as_of or timezone.now()
     position = (
-        Event.objects.filter(recorded_at__lte=as_of).order_by("-position").values_list("position", flat=True).first()
+        visible(Event.objects.filter(recorded_at__lte=as_of))
+        .order_by("-position")
+        .values_list("position", flat=True)
+        .first()
     )
     return Cut(position or 0, as_of)
 

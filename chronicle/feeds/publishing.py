@@ -62,7 +62,7 @@ def publish_stale() -> int:
     cursor, new = FeedsCursor.objects.get_or_create(name=CURSOR)
     if new:
         return publish_all()[0]
-    position = published.latest_position()
+    position = published.latest_position(settle=True)
     stale = stale_feeds(PublicRevision.objects.filter(position__gt=cursor.position, position__lte=position))
     for path in stale:
         regenerate(path)
@@ -79,7 +79,7 @@ def stale_feeds(revisions) -> list[str]:
 
 def publish_all(on_progress: Callable[[], None] | None = None) -> tuple[int, int]:
     """Regenerate every feed now; return (feeds, feeds whose files changed)."""
-    position = published.latest_position()
+    position = published.latest_position(settle=True)
     feeds = every_feed()
     changed = 0
     for feed in feeds:

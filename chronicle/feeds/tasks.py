@@ -3,6 +3,7 @@
 import logging
 
 from celery import shared_task
+from django.db import connection
 
 from chronicle.developments.models import PublicRevision
 
@@ -32,13 +33,24 @@ def queue_affected_feeds(sender, events, **kwargs) -> None:
     """Receiver of `public_events_committed`. Never raises: the publication has committed."""
     try:
         revisions = PublicRevision.objects.filter(position__in=[event.position for event in events])
-        paths = sorted(affected_feeds(revisions))
-        for path in paths:
-            FeedState.objects.get_or_create(path=path)
-        waiting = [path for path in paths if FeedState.objects.filter(path=path, queued=False).update(queued=True)]
-        _send(waiting)
+        _send(_mark_queued(sorted(affected_feeds(revisions))))
     except Exception:
         logger.exception("Could not queue the feeds of public events %s", [event.position for event in events])
+
+
+def _mark_queued(paths: list[str]) -> list[str]:
+    """Mark `paths` as queued in one statement; return those that were not already waiting."""
+    if not paths:
+        return []
+    table = connection.ops.quote_name(FeedState._meta.db_table)
+    rows = ", ".join(["(%s, 0, %s)"] * len(paths))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (path, built_position, queued) VALUES {rows}"  # noqa: S608
+            f" ON CONFLICT (path) DO UPDATE SET queued = %s WHERE {table}.queued = %s RETURNING path",
+            [value for path in paths for value in (path, True)] + [True, False],
+        )
+        return sorted(path for (path,) in cursor.fetchall())
 
 
 def _send(paths: list[str]) -> None:

@@ -4,7 +4,9 @@ The timeline chart draws one mark per development over the days its date can mea
 lanes so marks never overlap. When there are too many for that, it counts developments
 per period instead: those dated within a period, and those that may fall in it (an
 approximate, uncertain, open-ended or longer span), which are counted in every period
-they may fall in. Coordinates are in SVG user units of a `WIDTH`-wide view box.
+they may fall in. A figure chart draws a measure's figures as points over the periods
+they cover, on a value axis, a bound ("more than", "less than") with an arrow away from
+its value. Coordinates are in SVG user units of the chart's view box.
 """
 
 from __future__ import annotations

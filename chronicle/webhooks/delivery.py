@@ -36,6 +36,7 @@ from django.utils import timezone
 from chronicle import published
 from chronicle.developments.models import PublicRevision
 from chronicle.digests.emails import message
+from chronicle.eventstore import store
 from chronicle.eventstore.models import Event
 
 from . import signing, targets
@@ -178,7 +179,7 @@ def pending_events(after: int, limit: int = BATCH) -> list[PendingEvent]:
     """The public events after `after`, in position order."""
     events = Event.objects.filter(position=OuterRef("position"))
     rows = (
-        PublicRevision.objects.filter(position__gt=after)
+        PublicRevision.objects.filter(position__gt=after, position__lte=store.visible_position())
         .annotate(event_id=Subquery(events.values("event_id")[:1]), type=Subquery(events.values("type")[:1]))
         .order_by("position")
         .values_list(

@@ -211,6 +211,8 @@ def test_detail_by_id_or_slug_with_every_fact(api, curator, editor):
     assert body["date"] == "2021-06" and body["date_earliest"] == "2021-06-01" and body["date_latest"] == "2021-06-30"
     assert body["actors"][1] == {"name": "Huawei", "role": "supplier"}
     assert body["sources"][0]["url"] == "https://example.org/report"
+    # What a curator left out is null, as on a tombstone, not a missing key.
+    assert body["sources"][0]["quote"] is None and body["amounts"][0]["currency"] is None
     assert body["retraction"] is None
     assert body["history_url"].endswith(f"/api/v1/developments/{development_id}/history/")
 

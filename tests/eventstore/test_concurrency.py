@@ -3,6 +3,7 @@ at once (a lower position never becomes visible after a higher one was read)."""
 
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -11,7 +12,7 @@ from chronicle.eventstore import store
 from chronicle.eventstore.models import Event
 from tests.services import ROOT, shared_database_url, worker_environment
 
-WRITERS = 4
+WRITERS = 8
 DEVELOPMENTS_EACH = 40  # two events each
 
 
@@ -30,17 +31,19 @@ def test_a_tailing_reader_sees_every_event_exactly_once_in_order(transactional_d
         )
         for name in names
     ]
-    seen, cursor = [], 0
-    while True:
-        running = any(writer.poll() is None for writer in writers)
+    expected = WRITERS * DEVELOPMENTS_EACH * 2
+    seen, cursor, deadline = [], 0, None
+    # Read until every event was seen or, once the writers are done, for a while longer: an
+    # event turns visible once every older transaction on the server has finished.
+    while len(seen) < expected and (deadline is None or time.monotonic() < deadline):
+        if deadline is None and all(writer.poll() is not None for writer in writers):
+            deadline = time.monotonic() + 30
         page = store.read_after(cursor, limit=50)
         seen += [event.position for event in page]
         if page:
             cursor = page[-1].position
-        elif not running:
-            break
     errors = [writer.stderr.read().decode() for writer in writers if writer.wait() != 0]
     assert errors == []
     committed = list(Event.objects.order_by("position").values_list("position", flat=True))
-    assert len(committed) == WRITERS * DEVELOPMENTS_EACH * 2
+    assert len(committed) == expected
     assert seen == committed  # every committed event, once each, in position order

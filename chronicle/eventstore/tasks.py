@@ -22,11 +22,13 @@ def seal_pending_events() -> int:
 
 def request_sealing() -> None:
     """Queue a sealing task unless one is queued already. Runs after an append commits; never
-    raises (with the broker down the periodic pass seals the events a little later)."""
+    raises (with the broker down the periodic pass seals the events a little later).
+
+    A failed attempt keeps the marker, so while the broker is out of reach only one append
+    a minute waits for it to time out instead of every one."""
     try:
         if not cache.add(sealing.QUEUED_KEY, True, timeout=sealing.QUEUED_SECONDS):
             return
         seal_events.apply_async(retry=False)
     except Exception:
-        cache.delete(sealing.QUEUED_KEY)
         logger.exception("Could not queue sealing; the periodic pass will seal these events")

@@ -291,7 +291,11 @@ def _pipelined() -> Iterator[None]:
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         yield
         return
-    connection.ensure_connection()
+    try:
+        connection.ensure_connection()
+    except (OperationalError, InterfaceError) as error:
+        database.unreachable()  # drops the dead connection, so the next command opens a fresh one
+        raise database.DatabaseUnavailable(recorded=False) from error
     with connection.connection.pipeline():
         yield
 

@@ -363,8 +363,9 @@ def record_changes(
     for event in recorded:
         streams.setdefault(event.stream_id, []).append(event)
     starts = {change.development_id: change.start for change in changes}
-    projections.save([projections.project(events, starts[stream]) for stream, events in streams.items()])
-    announce(recorded)
+    projected = [projections.project(events, starts[stream]) for stream, events in streams.items()]
+    projections.save(projected)
+    announce(recorded, projected, starts)
     return recorded
 
 
@@ -380,11 +381,24 @@ def event_metadata(actor, origin: str, correlation_id=None, causation_id=None) -
     }
 
 
-def announce(recorded: list[RecordedEvent]) -> None:
-    """Tell feeds and digests about the public events among `recorded` once they commit."""
+def announce(
+    recorded: list[RecordedEvent],
+    projected: list[projections.Projection],
+    starts: dict[uuid.UUID, projections.Start | None],
+) -> None:
+    """Tell feeds and webhooks about the public events among `recorded` once they commit."""
     public = [event for event in recorded if event.type in PUBLIC_EVENT_TYPES]
-    if public:
-        transaction.on_commit(partial(public_events_committed.send, sender=Outcome, events=public))
+    if not public:
+        return
+    revisions, before = [], {}
+    for projection in projected:
+        if projection.revision_rows:
+            revisions += projection.revisions
+            start = starts[projection.record_row["id"]]
+            before[projection.record_row["id"]] = start.public_data if start else None
+    transaction.on_commit(
+        partial(public_events_committed.send, sender=Outcome, events=public, revisions=revisions, public_before=before)
+    )
 
 
 def _conflict(history: list[RecordedEvent], expected_version: int) -> ConflictError:

@@ -17,6 +17,17 @@ from tests.services import ROOT, wait_for
 def manage(*args, **env):
     """Run manage.py with `env` on a clean environment: DEBUG on unless `env` says otherwise
     (DEBUG=None leaves it unset, to see the default)."""
+    command, options = _manage_command(args, env)
+    return subprocess.run(command, **options, capture_output=True, text=True)
+
+
+def manage_in_background(*args, **env) -> subprocess.Popen:
+    """`manage` without waiting for it."""
+    command, options = _manage_command(args, env)
+    return subprocess.Popen(command, **options, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _manage_command(args, env) -> tuple[list[str], dict]:
     unset = (
         "DEBUG",
         "SECRET_KEY",
@@ -27,9 +38,7 @@ def manage(*args, **env):
     )
     clean = {k: v for k, v in os.environ.items() if k not in unset}
     env = {key: value for key, value in {"DEBUG": "true", **env}.items() if value is not None}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True
-    )
+    return [sys.executable, "manage.py", *args], {"cwd": ROOT, "env": {**clean, **env}}
 
 
 def test_production_settings_pass_check_deploy_without_a_warning(tmp_path):

@@ -241,6 +241,9 @@ EMAIL_USE_LOCALTIME = True
 # -- Celery ------------------------------------------------------------------------------
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL") or "filesystem://"
+if CELERY_BROKER_URL == "filesystem://":
+    # The filesystem transport has no host, but kombu warns at every start without one.
+    CELERY_BROKER_URL = "filesystem://localhost/"
 # Publishing must not hang when the broker is down: give up quickly, catch up later.
 # Without socket timeouts a broker that accepts connections but never answers (hung, or
 # gone behind a firewall that drops packets) would block publications and subscriptions.
@@ -251,7 +254,7 @@ REDIS_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
     "socket_timeout": 3,
 }
-if CELERY_BROKER_URL == "filesystem://":
+if CELERY_BROKER_URL.startswith("filesystem://"):
     BROKER_DIR = VAR_DIR / "broker"  # its folders are made by the Celery app (config/celery_app.py)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
@@ -392,5 +395,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL") or "INFO"},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own console handler would print every line the root handler prints too.
+        "django": {"handlers": [], "level": "INFO"},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }

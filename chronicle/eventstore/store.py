@@ -32,6 +32,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from psycopg.types.datetime import TimestamptzLoader
 
 from chronicle.domain.errors import VersionConflict
 from chronicle.domain.upcasting import SCHEMA_VERSION, upcast
@@ -339,6 +340,8 @@ def _scan_by_stream(up_to_position: int, chunk_size: int) -> Iterator[tuple]:
     # Plain rows from a named cursor, in the order of the (stream, version) index: the ORM's
     # per-row conversions cost more than the scan itself.
     with connection.chunked_cursor() as cursor:
+        # psycopg's own loader (compiled) instead of Django's: both give aware datetimes.
+        cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
         cursor.execute(
             f"SELECT {', '.join(_COLUMNS)} FROM eventstore_event"  # noqa: S608 (constant columns)
             " WHERE position <= %s ORDER BY stream_id, version",

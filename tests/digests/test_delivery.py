@@ -1,6 +1,6 @@
 import json
-import uuid
 import smtplib
+import uuid
 from datetime import date, timedelta
 
 import pytest

@@ -66,6 +66,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "chronicle.eventstore",
     "chronicle.developments",
     "chronicle.api",
@@ -86,6 +89,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "chronicle.twofactor.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -367,6 +372,14 @@ ADMIN_LOGIN_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5)
 ADMIN_LOGIN_LOCKOUT_SECONDS = env_int("ADMIN_LOGIN_LOCKOUT_SECONDS", 900)
 if ADMIN_LOGIN_FAILURE_LIMIT < 1 or ADMIN_LOGIN_LOCKOUT_SECONDS < 1:
     raise ImproperlyConfigured("ADMIN_LOGIN_FAILURE_LIMIT and ADMIN_LOGIN_LOCKOUT_SECONDS must be at least 1.")
+
+# Every staff account signs in to the admin with a password and a code from an authenticator
+# app (chronicle.twofactor); on by default unless DEBUG (bin/run's demo). With it off, only
+# those who set it up give a code.
+ADMIN_REQUIRE_TWO_FACTOR = env_bool("ADMIN_REQUIRE_TWO_FACTOR", not DEBUG)
+OTP_TOTP_ISSUER = "Chronicle"
+# The admin must not show anyone's authenticator key or backup codes, even to a superuser.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

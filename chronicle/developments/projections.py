@@ -607,6 +607,7 @@ def _swap_in(high_water: int, batch_size: int) -> int:
     # The editorial record first: commands read it before anything else, so they finish
     # before the swap instead of waiting on it halfway.
     tables = ", ".join(quote(model._meta.db_table) for model in reversed(READ_MODELS))
+    busy = None
     for attempt in range(1, SWAP_ATTEMPTS + 1):
         try:
             with transaction.atomic(), connection.cursor() as cursor:
@@ -629,10 +630,14 @@ def _swap_in(high_water: int, batch_size: int) -> int:
                 cursor.execute(f"DROP SCHEMA {SHADOW_SCHEMA}")
             return caught_up
         except OperationalError as error:
-            if not isinstance(error.__cause__, LockNotAvailable) or attempt == SWAP_ATTEMPTS:
+            if not isinstance(error.__cause__, LockNotAvailable):
                 raise
+            busy = error
             time.sleep(0.1 * attempt)
-    raise AssertionError("unreachable")
+    raise OperationalError(
+        f"The read models stayed in use through {SWAP_ATTEMPTS} tries to swap in the rebuilt ones; "
+        "nothing was changed. Run the rebuild again when the long readers are done."
+    ) from busy
 
 
 def _catch_up(cursor, high_water: int, batch_size: int) -> int:

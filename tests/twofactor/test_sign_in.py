@@ -51,8 +51,10 @@ def test_with_an_authenticator_the_password_alone_opens_no_admin_page(sign_in, a
     page = client.get(client.get("/admin/developments/developmentrecord/")["Location"]).content.decode()
     assert "Enter the 6-digit code" in page and 'autocomplete="one-time-code"' in page
 
+    password_only_session = client.cookies["sessionid"].value
     response = enter(client, code(authenticator.bin_key), next="/admin/developments/developmentrecord/")
     assert response.status_code == 302 and response["Location"] == "/admin/developments/developmentrecord/"
+    assert client.cookies["sessionid"].value != password_only_session
     for path in ADMIN_PAGES:
         assert client.get(path).status_code == 200, path
 

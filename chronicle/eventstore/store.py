@@ -255,14 +255,6 @@ def _append_postgresql(appends: Sequence[StreamAppend]) -> list[RecordedEvent]:
     return recorded
 
 
-def hold_appends() -> None:
-    """Make appends wait until the caller's transaction ends, once those in flight have
-    committed (a rebuild reads the log whole and must not race commands)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IN_FLIGHT_LOCK_KEY])
-
-
 def read_stream(stream_id: uuid.UUID, *, recorded_until: datetime | None = None) -> list[RecordedEvent]:
     """The stream's events in version order; with `recorded_until`, only those recorded by then."""
     rows = Event.objects.filter(stream_id=stream_id)

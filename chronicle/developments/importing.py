@@ -508,5 +508,5 @@ def _load_batch(batch: list[ImportRecord], actor, source_name: str, correlation_
         projected = [projections.project(events, starts.get(stream)) for stream, events in streams.items()]
         projections.insert_new([p for p in projected if p.record_row["id"] not in starts])
         projections.save([p for p in projected if p.record_row["id"] in starts])
-        commands.announce(recorded)
+        commands.announce(recorded, projected, {stream: starts.get(stream) for stream in streams})
     return outcomes

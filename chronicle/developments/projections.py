@@ -354,44 +354,10 @@ def write_rows(model: type[models.Model], rows: Sequence[dict[str, Any]], *, ups
 def insert_new(projections: Sequence[Projection]) -> None:
     """`save` for developments that have no rows yet (an import's new records): every row is
     an insert, so on PostgreSQL each table's rows travel by one COPY."""
-    if connection.vendor != "postgresql":
+    if connection.vendor == "postgresql":
+        _copy_batch(list(projections), schema=None)
+    else:
         save(projections)
-        return
-    # A development's content dict is in several rows (working, published, revision): encode it once.
-    encoded: dict[int, str] = {}
-
-    def json_text(value: Any) -> str | None:
-        if value is None:
-            return None
-        if (text := encoded.get(id(value))) is None:
-            text = encoded[id(value)] = json.dumps(value)
-        return text
-
-    public = [p for p in projections if p.public_row is not None]
-    tables = [
-        (DevelopmentRecord, [p.record_row for p in projections]),
-        (PublicDevelopment, [p.public_row for p in public]),
-    ]
-    tables += [(model, [row for p in public for row in getattr(p, attribute)]) for model, attribute in CHILD_ROWS]
-    tables.append((PublicRevision, [row for p in public for row in p.revision_rows]))
-    with connection.cursor() as cursor:
-        for model, rows in tables:
-            names, json_columns, statement = _copy_statement(model)
-            with cursor.cursor.copy(statement) as copy:
-                for row in rows:
-                    values = [row[name] for name in names]
-                    for index in json_columns:
-                        values[index] = json_text(values[index])
-                    copy.write_row(values)
-
-
-@cache
-def _copy_statement(model: type[models.Model]) -> tuple[list[str], list[int], str]:
-    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.auto_created)]
-    json_columns = [index for index, f in enumerate(fields) if isinstance(f, models.JSONField)]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = connection.ops.quote_name(model._meta.db_table)
-    return [f.attname for f in fields], json_columns, f"COPY {table} ({columns}) FROM STDIN"
 
 
 @cache
@@ -539,8 +505,8 @@ def _insert_batch(batch: list[Projection]) -> None:
         write_rows(model, rows)
 
 
-def _copy_batch(batch: list[Projection]) -> None:
-    """COPY the batch's rows into the fresh tables."""
+def _copy_batch(batch: list[Projection], schema: str | None = SHADOW_SCHEMA) -> None:
+    """COPY the batch's rows into the fresh tables (`schema` None: into the read models)."""
     # A development's content is often in several rows (working, published, revision):
     # encode each dict once. Keyed by id(), valid while the batch holds the dicts.
     encoded: dict[int, str] = {}
@@ -557,7 +523,7 @@ def _copy_batch(batch: list[Projection]) -> None:
         for model, rows in _batch_tables(batch):
             if not rows:
                 continue
-            names, json_columns, statement = _copy_statement(model)
+            names, json_columns, statement = _copy_statement(model, schema)
             with cursor.cursor.copy(statement) as copy:
                 for row in rows:
                     values = [row[name] for name in names]
@@ -567,11 +533,12 @@ def _copy_batch(batch: list[Projection]) -> None:
 
 
 @cache
-def _copy_statement(model: type[models.Model]) -> tuple[list[str], list[int], str]:
+def _copy_statement(model: type[models.Model], schema: str | None) -> tuple[list[str], list[int], str]:
     fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.auto_created)]
     json_columns = [index for index, f in enumerate(fields) if isinstance(f, models.JSONField)]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = f"{SHADOW_SCHEMA}.{connection.ops.quote_name(model._meta.db_table)}"
+    table = connection.ops.quote_name(model._meta.db_table)
+    table = f"{schema}.{table}" if schema else table
     return [f.attname for f in fields], json_columns, f"COPY {table} ({columns}) FROM STDIN"
 
 

@@ -37,13 +37,19 @@ def _submitted(request):
     return request.POST if request.method == "POST" else None
 
 
+def _signed_in(request, device) -> None:
+    # A new session id for the session that now has both factors, as Django gives one at the password.
+    request.session.cycle_key()
+    django_otp.login(request, device)
+
+
 def verify(request):
     """The code step, after the password: a code from the authenticator app, or a backup code."""
     if request.user.is_verified() or not user_has_device(request.user):
         return HttpResponseRedirect(_next(request))
     form = CodeForm(_submitted(request), request=request, device_for=partial(devices.device_for_code, request.user))
     if form.is_valid():
-        django_otp.login(request, form.device)
+        _signed_in(request, form.device)
         return HttpResponseRedirect(_next(request))
     return _page(request, "verify", "Enter your code", form=form)
 
@@ -61,10 +67,11 @@ def set_up(request):
         wrong="That code is not right. Enter the 6-digit code the app shows now for Chronicle;"
         " if it keeps failing, check that your phone's clock is set automatically.",
     )
+    del form.fields["code"].widget.attrs["autofocus"]  # the steps to read come first
     if form.is_valid():
         form.device.confirmed = True
         form.device.save(update_fields=["confirmed"])
-        django_otp.login(request, form.device)
+        _signed_in(request, form.device)
         return _backup_codes_page(request, first=True)
     return _page(
         request,

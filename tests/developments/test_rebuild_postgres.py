@@ -5,7 +5,7 @@ import threading
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 
 from chronicle.developments import commands, projections
 from chronicle.developments.models import DevelopmentRecord, PublicDevelopment, PublicStatus
@@ -117,3 +117,25 @@ def test_the_swapped_in_tables_keep_every_index_constraint_and_name(transactiona
     # The tables take new rows as before (identity columns, foreign keys).
     published_development(curator, editor, slug="after-the-rebuild", countries=["BY", "RU"])
     assert PublicDevelopment.objects.get(slug="after-the-rebuild").country_rows.count() == 2
+
+
+def test_a_reader_holding_the_read_models_delays_the_swap_and_a_reader_that_never_lets_go_stops_it(
+    transactional_db, curator, editor, monkeypatch
+):
+    published_development(curator, editor)
+    inline = projections.read_model_snapshot()
+    url = shared_database_url().replace("postgres://", "postgresql://")
+    with psycopg.connect(url) as reader:
+        reader.execute("SELECT count(*) FROM developments_publiccountry")  # holds the table until it commits
+        threading.Timer(1.5, reader.commit).start()
+        projections.rebuild()  # waits, gives way, tries again
+    assert projections.read_model_snapshot() == inline
+
+    monkeypatch.setattr(projections, "SWAP_ATTEMPTS", 2)
+    PublicDevelopment.objects.all().delete()  # old read models a rebuild would change
+    with psycopg.connect(url) as reader:
+        reader.execute("SELECT count(*) FROM developments_publiccountry")
+        with pytest.raises(OperationalError, match="nothing was changed"):
+            projections.rebuild()
+    assert not PublicDevelopment.objects.exists()
+    assert DevelopmentRecord.objects.count() == 1

@@ -51,8 +51,10 @@ def test_with_an_authenticator_the_password_alone_opens_no_admin_page(sign_in, a
     page = client.get(client.get("/admin/developments/developmentrecord/")["Location"]).content.decode()
     assert "Enter the 6-digit code" in page and 'autocomplete="one-time-code"' in page
 
+    password_only_session = client.cookies["sessionid"].value
     response = enter(client, code(authenticator.bin_key), next="/admin/developments/developmentrecord/")
     assert response.status_code == 302 and response["Location"] == "/admin/developments/developmentrecord/"
+    assert client.cookies["sessionid"].value != password_only_session
     for path in ADMIN_PAGES:
         assert client.get(path).status_code == 200, path
 
@@ -241,3 +243,15 @@ def test_a_bad_value_stops_start_up_with_a_message(tmp_path):
     result = manage("check", CHRONICLE_VAR_DIR=str(tmp_path), ADMIN_REQUIRE_TWO_FACTOR="sometimes")
     assert result.returncode != 0
     assert "ADMIN_REQUIRE_TWO_FACTOR='sometimes' is not a boolean" in result.stderr, result.stderr
+
+
+def test_the_api_counts_a_session_that_still_owes_its_code_as_anonymous(sign_in, authenticator, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anonymous": "2/minute", "partner": "100/minute"},
+    }
+    client = sign_in()
+    assert [client.get("/api/v1/topics/").status_code for _ in range(3)] == [200, 200, 429]
+
+    enter(client, code(authenticator.bin_key))
+    assert [client.get("/api/v1/topics/").status_code for _ in range(3)] == [200, 200, 200]

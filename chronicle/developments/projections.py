@@ -366,6 +366,15 @@ def _json_value(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is not a read-model value")
 
 
+def insert_new(projections: Sequence[Projection]) -> None:
+    """`save` for developments that have no rows yet (an import's new records): every row is
+    an insert, so on PostgreSQL each table's rows travel by one COPY."""
+    if connection.vendor == "postgresql":
+        _copy_batch(list(projections), schema=None)
+    else:
+        save(projections)
+
+
 @cache
 def _insert_statement(model: type[models.Model], upsert: bool, vendor: str) -> tuple[list, str, str]:
     fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.auto_created)]
@@ -516,8 +525,8 @@ def _insert_batch(batch: list[Projection]) -> None:
         write_rows(model, rows)
 
 
-def _copy_batch(batch: list[Projection]) -> None:
-    """COPY the batch's rows into the fresh tables."""
+def _copy_batch(batch: list[Projection], schema: str | None = SHADOW_SCHEMA) -> None:
+    """COPY the batch's rows into the fresh tables (`schema` None: into the read models)."""
     # A development's content is often in several rows (working, published, revision):
     # encode each dict once. Keyed by id(), valid while the batch holds the dicts.
     encoded: dict[int, str] = {}
@@ -534,7 +543,7 @@ def _copy_batch(batch: list[Projection]) -> None:
         for model, rows in _batch_tables(batch):
             if not rows:
                 continue
-            names, json_columns, statement = _copy_statement(model)
+            names, json_columns, statement = _copy_statement(model, schema)
             with cursor.cursor.copy(statement) as copy:
                 for row in rows:
                     values = [row[name] for name in names]
@@ -544,11 +553,12 @@ def _copy_batch(batch: list[Projection]) -> None:
 
 
 @cache
-def _copy_statement(model: type[models.Model]) -> tuple[list[str], list[int], str]:
+def _copy_statement(model: type[models.Model], schema: str | None) -> tuple[list[str], list[int], str]:
     fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.auto_created)]
     json_columns = [index for index, f in enumerate(fields) if isinstance(f, models.JSONField)]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = f"{SHADOW_SCHEMA}.{connection.ops.quote_name(model._meta.db_table)}"
+    table = connection.ops.quote_name(model._meta.db_table)
+    table = f"{schema}.{table}" if schema else table
     return [f.attname for f in fields], json_columns, f"COPY {table} ({columns}) FROM STDIN"
 
 

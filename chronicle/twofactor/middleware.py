@@ -32,14 +32,17 @@ class TwoFactorMiddleware:
         if not request.path.startswith(reverse("admin:index")):
             return None
         user = request.user
-        if not user.is_authenticated or user.is_verified():
+        if not second_factor_due(user):
             return None
-        if user_has_device(user):
-            step = reverse("two_factor:verify")
-        elif settings.ADMIN_REQUIRE_TWO_FACTOR and user.is_staff:
-            step = reverse("two_factor:set_up")
-        else:
-            return None
+        step = reverse("two_factor:verify" if user_has_device(user) else "two_factor:set_up")
         if request.path in (step, reverse("admin:login"), reverse("admin:logout")):
             return None
         return HttpResponseRedirect(f"{step}?{urlencode({'next': request.get_full_path()})}")
+
+
+def second_factor_due(user) -> bool:
+    """Whether a signed-in account has yet to give its code, or to set up an authenticator
+    that ADMIN_REQUIRE_TWO_FACTOR requires of it."""
+    if not user.is_authenticated or user.is_verified():
+        return False
+    return user_has_device(user) or (settings.ADMIN_REQUIRE_TWO_FACTOR and user.is_staff)

@@ -323,7 +323,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "chronicle.api.authentication.ApiKeyAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "chronicle.twofactor.authentication.SessionAuthentication",
     ],
     "DEFAULT_PARSER_CLASSES": [
         "chronicle.api.parsers.JSONParser",

@@ -5,20 +5,13 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.accessibility import axe_violations
-from tests.factories import PASSWORD
+from tests.browsing import sign_in
 
 from .conftest import code, key_from_page
 
 pytestmark = pytest.mark.browser
 
 SERIOUS = ("serious", "critical")
-
-
-def password_step(page, username, next="/admin/"):
-    page.goto(f"/admin/login/?next={next}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
 
 
 def check_page(page, screenshot, name):
@@ -33,7 +26,7 @@ def test_when_required_a_curator_sets_up_two_factor_signs_out_and_signs_in_with_
     settings.ADMIN_REQUIRE_TWO_FACTOR = True
 
     # The password alone leads to setting up an authenticator, and nowhere else.
-    password_step(page, "cora-curator", next="/admin/developments/developmentrecord/")
+    sign_in(page, "cora-curator", next="/admin/developments/developmentrecord/")
     expect(page.locator("h1")).to_have_text("Set up two-factor sign-in")
     check_page(page, screenshot, "set-up")
     expect(page.locator(".qr-code svg")).to_be_visible()
@@ -54,7 +47,7 @@ def test_when_required_a_curator_sets_up_two_factor_signs_out_and_signs_in_with_
     expect(page.locator("h1")).to_contain_text("Logged out")
 
     # Signing in again: the password, then a code; a wrong one is refused.
-    password_step(page, "cora-curator", next="/admin/developments/developmentrecord/")
+    sign_in(page, "cora-curator", next="/admin/developments/developmentrecord/")
     expect(page.locator("h1")).to_have_text("Enter your code")
     check_page(page, screenshot, "code-step")
     right = code(key, steps_ahead=1)  # the code set-up used is spent; the app shows the next one soon
@@ -73,7 +66,7 @@ def test_when_required_a_curator_sets_up_two_factor_signs_out_and_signs_in_with_
 
 def test_an_editor_turns_two_factor_on_and_then_signs_in_with_a_backup_code(page, editor, settings, screenshot):
     settings.ADMIN_REQUIRE_TWO_FACTOR = False
-    password_step(page, "eddie-editor")
+    sign_in(page, "eddie-editor")
     expect(page.locator("#site-name")).to_be_visible()
     page.click("#user-tools >> text=Two-factor sign-in")
     expect(page.locator("#content-main")).to_contain_text("Off.")
@@ -88,7 +81,7 @@ def test_an_editor_turns_two_factor_on_and_then_signs_in_with_a_backup_code(page
     check_page(page, screenshot, "overview-on")
 
     page.click("#logout-form button")
-    password_step(page, "eddie-editor")
+    sign_in(page, "eddie-editor")
     expect(page.locator("h1")).to_have_text("Enter your code")
     page.fill("#id_code", backup_code)
     page.click("#code-form input[type=submit]")

@@ -243,3 +243,15 @@ def test_a_bad_value_stops_start_up_with_a_message(tmp_path):
     result = manage("check", CHRONICLE_VAR_DIR=str(tmp_path), ADMIN_REQUIRE_TWO_FACTOR="sometimes")
     assert result.returncode != 0
     assert "ADMIN_REQUIRE_TWO_FACTOR='sometimes' is not a boolean" in result.stderr, result.stderr
+
+
+def test_the_api_counts_a_session_that_still_owes_its_code_as_anonymous(sign_in, authenticator, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anonymous": "2/minute", "partner": "100/minute"},
+    }
+    client = sign_in()
+    assert [client.get("/api/v1/topics/").status_code for _ in range(3)] == [200, 200, 429]
+
+    enter(client, code(authenticator.bin_key))
+    assert [client.get("/api/v1/topics/").status_code for _ in range(3)] == [200, 200, 200]

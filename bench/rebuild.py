@@ -51,14 +51,17 @@ def fill_log(url: str, developments: int) -> None:
                 ]
                 for version, (event_type, data) in enumerate(events, start=1):
                     copy.write_row([uuid.uuid4(), stream, version, event_type, 1, json.dumps(data), metadata, now])
+                if (index + 1) % 25_000 == 0:
+                    print(f"  {(index + 1) * 4:,} events written", flush=True)
 
 
 def in_child(url: str, mode: str) -> tuple[float, float, int]:
+    """Run `mode` in a fresh process (its own peak memory); its progress goes to stderr."""
     out = subprocess.run(
-        [sys.executable, __file__, mode], env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True
+        [sys.executable, __file__, mode], env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.PIPE, text=True
     )
     if out.returncode:
-        raise SystemExit(out.stderr)
+        raise SystemExit(f"{mode} failed")
     rate, rss, events = out.stdout.strip().splitlines()[-1].split()
     return float(rate), float(rss), int(events)
 
@@ -66,9 +69,13 @@ def in_child(url: str, mode: str) -> tuple[float, float, int]:
 def rebuild_child() -> None:
     common.setup_django(os.environ["DATABASE_URL"])
     from chronicle.developments import projections
+    from chronicle.eventstore.models import Event
+    from chronicle.progress import progress
 
+    total = Event.objects.count()
     started = time.perf_counter()
-    _, events = projections.rebuild()
+    with progress(total, "event", sys.stderr) as bar:
+        _, events = projections.rebuild(on_progress=bar.update)
     elapsed = time.perf_counter() - started
     print(f"{events / elapsed:.0f} {common.peak_rss_mib():.1f} {events}")
 
@@ -109,7 +116,9 @@ def main() -> None:
                 conn.execute("TRUNCATE eventstore_event CASCADE")
             print(f"Filling the log with {total} events …", flush=True)
             fill_log(url, total // 4)
+            print("  raw ordered scan …", flush=True)
             raw, _, _ = in_child(url, "raw-scan")
+            print("  rebuild …", flush=True)
             rate, rss, events = in_child(url, "rebuild")
             peaks.append(rss)
             print(

@@ -58,16 +58,21 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, DatabaseUnavailable):
-            message = exception.message
-        elif isinstance(exception, OperationalError | InterfaceError) and unreachable():
-            message = NOTHING_SAVED
-        else:
-            return None
-        if request.path_info.startswith("/api/"):
-            response = error_response(503, "database_unavailable", message)
-        else:
-            # No request context: its processors would query the database for the user.
-            response = HttpResponse(render_to_string("database_unavailable.html", {"message": message}), status=503)
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+        return unavailable_response(request, exception)
+
+
+def unavailable_response(request, exception: Exception) -> HttpResponse | None:
+    """The 503 for an exception that means the database is out of reach; None for any other."""
+    if isinstance(exception, DatabaseUnavailable):
+        message = exception.message
+    elif isinstance(exception, OperationalError | InterfaceError) and unreachable():
+        message = NOTHING_SAVED
+    else:
+        return None
+    if request.path_info.startswith("/api/"):
+        response = error_response(503, "database_unavailable", message)
+    else:
+        # No request context: its processors would query the database for the user.
+        response = HttpResponse(render_to_string("database_unavailable.html", {"message": message}), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

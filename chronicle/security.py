@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django_otp import user_has_device
 from rest_framework.throttling import BaseThrottle
 
 # Pages load scripts only from this site (the admin's and the API docs' own files), never
@@ -48,6 +49,11 @@ class ContentSecurityPolicyMiddleware:
 
 
 # -- admin sign-in -------------------------------------------------------------------------
+
+THROTTLED = (
+    "Too many failed sign-in attempts from your address. "
+    "Sign-in is blocked for %(minutes)s more minute(s); try again later."
+)
 
 # One address may try several accounts (colleagues behind one office router), so it gets
 # more failures than one account before it is refused.
@@ -86,6 +92,11 @@ class LoginThrottle:
         until = max((cache.get(f"{key}:locked", 0) for key, _ in self.scopes), default=0)
         return max(0, math.ceil(until - now))
 
+    def refuse_if_locked(self) -> None:
+        """Raises the form error that says sign-in is refused, and for how long, while it is."""
+        if seconds := self.seconds_locked():
+            raise ValidationError(THROTTLED, code="throttled", params={"minutes": math.ceil(seconds / 60)})
+
     def record_failure(self) -> None:
         lockout = settings.ADMIN_LOGIN_LOCKOUT_SECONDS
         for key, limit in self.scopes:
@@ -108,24 +119,19 @@ class LoginThrottle:
 
 
 class ThrottledAdminLoginForm(AdminAuthenticationForm):
-    """The admin's sign-in form, refusing a username or address after repeated failures."""
-
-    error_messages = {
-        **AdminAuthenticationForm.error_messages,
-        "throttled": "Too many failed sign-in attempts from your address. "
-        "Sign-in is blocked for %(minutes)s more minute(s); try again later.",
-    }
+    """The admin's sign-in form (its password step), refusing a username or address after
+    repeated failures of either step (chronicle.twofactor counts wrong codes the same way)."""
 
     def clean(self):
         throttle = LoginThrottle(self.cleaned_data.get("username") or "", client_address(self.request))
-        if seconds := throttle.seconds_locked():
-            raise ValidationError(
-                self.error_messages["throttled"], code="throttled", params={"minutes": math.ceil(seconds / 60)}
-            )
+        throttle.refuse_if_locked()
         try:
             cleaned_data = super().clean()
         except ValidationError:
             throttle.record_failure()
             raise
-        throttle.record_success()
+        # With a device, the code step still follows: the count starts again only once it
+        # passes, or knowing the password would reset it between guesses at the code.
+        if not user_has_device(self.get_user()):
+            throttle.record_success()
         return cleaned_data

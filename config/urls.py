@@ -10,6 +10,7 @@ admin.site.site_title = "Chronicle admin"
 admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
+    path("admin/two-factor/", include("chronicle.twofactor.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/subscriptions/", include("chronicle.digests.api_urls")),
     path("api/v1/webhooks/", include("chronicle.webhooks.api_urls")),

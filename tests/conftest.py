@@ -3,6 +3,7 @@ Celery, real services (a Celery worker on Redis, an SMTP server, chromium)."""
 
 import pytest
 
+from chronicle.developments import commands
 from tests.factories import content_data, editorial_roles, member
 
 
@@ -48,6 +49,25 @@ def staff(roles, django_user_model):
 @pytest.fixture
 def superuser(roles, django_user_model):
     return member(django_user_model, "root", is_superuser=True)
+
+
+@pytest.fixture
+def publisher(db):
+    """A system actor that drafts and publishes in one go, as an import does."""
+    return commands.system_user("test-publisher")
+
+
+@pytest.fixture
+def publish(publisher):
+    """publish("a-slug", title=…) records a development and publishes it; gives its id."""
+
+    def publish(slug: str, **overrides):
+        outcome = commands.draft_development(content_data(**overrides), actor=publisher, slug=slug)
+        commands.submit_development(outcome.development_id, actor=publisher)
+        commands.publish_development(outcome.development_id, actor=publisher)
+        return outcome.development_id
+
+    return publish
 
 
 @pytest.fixture
@@ -147,11 +167,11 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15000)
+    from tests.browsing import new_page
+
+    page = new_page(browser, live_server.url)
     yield page
-    context.close()
+    page.context.close()
 
 
 @pytest.fixture

@@ -3,17 +3,31 @@
 import email
 import os
 import secrets
+import signal
+import socket
 import subprocess
 import sys
+import urllib.request
 
 import pytest
 
-from tests.services import ROOT
+from tests.services import ROOT, wait_for
 
 
 def manage(*args, **env):
     """Run manage.py with `env` on a clean environment: DEBUG on unless `env` says otherwise
     (DEBUG=None leaves it unset, to see the default)."""
+    command, options = _manage_command(args, env)
+    return subprocess.run(command, **options, capture_output=True, text=True)
+
+
+def manage_in_background(*args, **env) -> subprocess.Popen:
+    """`manage` without waiting for it."""
+    command, options = _manage_command(args, env)
+    return subprocess.Popen(command, **options, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _manage_command(args, env) -> tuple[list[str], dict]:
     unset = (
         "DEBUG",
         "SECRET_KEY",
@@ -24,9 +38,7 @@ def manage(*args, **env):
     )
     clean = {k: v for k, v in os.environ.items() if k not in unset}
     env = {key: value for key, value in {"DEBUG": "true", **env}.items() if value is not None}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True
-    )
+    return [sys.executable, "manage.py", *args], {"cwd": ROOT, "env": {**clean, **env}}
 
 
 def test_production_settings_pass_check_deploy_without_a_warning(tmp_path):
@@ -134,3 +146,48 @@ def test_site_url_wins_over_port():
 def test_a_port_that_is_not_a_port_is_refused():
     result = manage("check", PORT="80000")
     assert result.returncode != 0 and "PORT=80000 must be a TCP port" in result.stderr
+
+
+def test_first_start_prints_each_line_once_and_no_broker_warning(tmp_path):
+    """What a newcomer sees from bin/run: runserver's lines once each, no kombu warning."""
+    env = {**os.environ, "DEBUG": "true", "CHRONICLE_VAR_DIR": str(tmp_path)}
+    for name in ("DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"):
+        env.pop(name, None)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # the autoreloader's child goes with it
+    )
+    try:
+
+        def answers() -> bool:
+            try:
+                return urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).status == 200
+            except OSError:
+                return False
+
+        wait_for(answers, timeout=60, explain=lambda: "runserver did not answer")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        output = server.communicate(timeout=30)[0]
+    assert output.count("Watching for file changes") == 1, output
+    assert output.count("Starting development server") == 1, output
+    assert output.count('"GET /healthz HTTP/1.1" 200') == 1, output
+
+    send = (
+        "from config.celery_app import app\n"
+        "with app.connection_for_write() as connection:\n"
+        "    connection.ensure_connection(max_retries=1)\n"
+        "    print(connection.as_uri())"
+    )
+    result = manage("shell", "-c", send, CHRONICLE_VAR_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].startswith("filesystem://")
+    assert "No hostname was supplied" not in result.stdout + result.stderr

@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -28,6 +27,7 @@ from chronicle.domain.vocabulary import TOPICS
 from chronicle.errors import error_response
 from chronicle.eventstore import sealing, store
 from chronicle.eventstore.models import Event
+from chronicle.twofactor.authentication import SessionAuthentication
 
 from . import answers, docs, filters, selectors, serializers, timelinejs
 from .authentication import ApiKeyAuthentication

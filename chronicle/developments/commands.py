@@ -99,7 +99,7 @@ def draft_development(
             continue
         events = domain.draft(candidate, content, actor=_actor_id(actor))
         try:
-            with _pipelined(), _one_transaction():
+            with _one_transaction():
                 return _record(development_id_for(candidate), None, events, actor, origin, correlation_id)
         except VersionConflict:
             if slug is not None:
@@ -258,7 +258,7 @@ def _run(
 ) -> Outcome:
     development_id = uuid.UUID(str(development_id))
     try:
-        with _pipelined(), _one_transaction():
+        with _one_transaction():
             # The read model holds the state the events fold to; loading it locks the development.
             start = projections.load(development_id)
             if start is None:
@@ -285,31 +285,31 @@ def _run(
 
 
 @contextmanager
-def _pipelined() -> Iterator[None]:
-    """On PostgreSQL, send statements whose results nobody waits for together with the next
-    one that is waited for (the read-model writes go with the commit): fewer round trips."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        yield
-        return
-    try:
-        connection.ensure_connection()
-    except (OperationalError, InterfaceError) as error:
-        database.unreachable()  # drops the dead connection, so the next command opens a fresh one
-        raise database.DatabaseUnavailable(recorded=False) from error
-    with connection.connection.pipeline():
-        yield
-
-
-@contextmanager
 def _one_transaction() -> Iterator[None]:
     """The command's transaction. If the database goes out of reach, say so clearly: nothing
-    was recorded, or, when the connection was lost while committing, that it may have been."""
+    was recorded, or, when the connection was lost while committing, that it may have been.
+
+    On PostgreSQL the statements travel pipelined, and the command sends BEGIN and COMMIT
+    itself: BEGIN goes with the first statement, COMMIT with the read-model writes, so the
+    command waits only for what it reads (its state, the append's positions) and for the
+    commit. Django's own BEGIN, autocommit switches and commit would each wait for a round
+    trip of their own in a pipeline; here they find nothing left to do."""
     outermost = not connection.in_atomic_block
     committing = False
     try:
         with transaction.atomic():
-            yield
-            committing = outermost
+            if not (outermost and connection.vendor == "postgresql"):
+                yield
+                committing = outermost
+            else:
+                pgconn = connection.connection
+                pgconn.autocommit = True  # so psycopg sends no BEGIN of its own
+                with pgconn.pipeline():
+                    pgconn.execute("BEGIN")
+                    yield
+                    pgconn.execute("COMMIT")
+                    committing = True
+                # Leaving the pipeline waited for the COMMIT: Django's commit finds nothing to do.
     except (OperationalError, InterfaceError) as error:
         if not database.unreachable():
             raise
@@ -363,8 +363,9 @@ def record_changes(
     for event in recorded:
         streams.setdefault(event.stream_id, []).append(event)
     starts = {change.development_id: change.start for change in changes}
-    projections.save([projections.project(events, starts[stream]) for stream, events in streams.items()])
-    announce(recorded)
+    projected = [projections.project(events, starts[stream]) for stream, events in streams.items()]
+    projections.save(projected)
+    announce(recorded, projected, starts)
     return recorded
 
 
@@ -380,11 +381,24 @@ def event_metadata(actor, origin: str, correlation_id=None, causation_id=None) -
     }
 
 
-def announce(recorded: list[RecordedEvent]) -> None:
-    """Tell feeds and digests about the public events among `recorded` once they commit."""
+def announce(
+    recorded: list[RecordedEvent],
+    projected: list[projections.Projection],
+    starts: dict[uuid.UUID, projections.Start | None],
+) -> None:
+    """Tell feeds and webhooks about the public events among `recorded` once they commit."""
     public = [event for event in recorded if event.type in PUBLIC_EVENT_TYPES]
-    if public:
-        transaction.on_commit(partial(public_events_committed.send, sender=Outcome, events=public))
+    if not public:
+        return
+    revisions, before = [], {}
+    for projection in projected:
+        if projection.revision_rows:
+            revisions += projection.revisions
+            start = starts[projection.record_row["id"]]
+            before[projection.record_row["id"]] = start.public_data if start else None
+    transaction.on_commit(
+        partial(public_events_committed.send, sender=Outcome, events=public, revisions=revisions, public_before=before)
+    )
 
 
 def _conflict(history: list[RecordedEvent], expected_version: int) -> ConflictError:

@@ -9,15 +9,17 @@ the log with an identical result).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from typing import Any
 from uuid import UUID
 
-from django.db import connection, models, transaction
-from psycopg.types.json import Jsonb
+from django.db import OperationalError, connection, models, transaction
+from psycopg.errors import LockNotAvailable
 
 from chronicle.domain import development as domain
 from chronicle.domain import edtf, search
@@ -339,27 +341,55 @@ def delete_rows(model: type[models.Model], development_ids: Sequence[UUID]) -> N
 
 def write_rows(model: type[models.Model], rows: Sequence[dict[str, Any]], *, upsert: bool = False) -> None:
     """INSERT `rows` (dicts by field attname) in statements of up to 1,000 rows; with
-    `upsert`, rows whose primary key exists replace it."""
+    `upsert`, rows whose primary key exists replace it. On PostgreSQL the rows travel as one
+    JSON document that the server turns into typed rows: one parameter instead of one per
+    value, each of which the driver would have to adapt."""
     if not rows:
         return
     fields, statement, placeholders = _insert_statement(model, upsert, connection.vendor)
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 1000):
             chunk = rows[start : start + 1000]
-            values = [f.get_db_prep_save(row[f.attname], connection) for row in chunk for f in fields]
-            cursor.execute(statement.format(values=", ".join([placeholders] * len(chunk))), values)
+            if connection.vendor == "postgresql":
+                by_column = [{f.column: row[f.attname] for f in fields} for row in chunk]
+                cursor.execute(statement, [json.dumps(by_column, default=_json_value)])
+            else:
+                values = [f.get_db_prep_save(row[f.attname], connection) for row in chunk for f in fields]
+                cursor.execute(statement.format(values=", ".join([placeholders] * len(chunk))), values)
+
+
+def _json_value(value: Any) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()  # with its offset and microseconds: the column reads it back exactly
+    if isinstance(value, UUID | Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not a read-model value")
+
+
+def insert_new(projections: Sequence[Projection]) -> None:
+    """`save` for developments that have no rows yet (an import's new records): every row is
+    an insert, so on PostgreSQL each table's rows travel by one COPY."""
+    if connection.vendor == "postgresql":
+        _copy_batch(list(projections), schema=None)
+    else:
+        save(projections)
 
 
 @cache
 def _insert_statement(model: type[models.Model], upsert: bool, vendor: str) -> tuple[list, str, str]:
     fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.auto_created)]
     quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
     columns = ", ".join(quote(f.column) for f in fields)
     conflict = ""
     if upsert:
         updates = ", ".join(f"{quote(f.column)} = EXCLUDED.{quote(f.column)}" for f in fields if not f.primary_key)
         conflict = f" ON CONFLICT ({quote(model._meta.pk.column)}) DO UPDATE SET {updates}"
-    statement = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {{values}}{conflict}"  # noqa: S608
+    if vendor == "postgresql":
+        rows = f"SELECT {columns} FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb)"  # noqa: S608 (names from the model)
+    else:
+        rows = "VALUES {values}"
+    statement = f"INSERT INTO {table} ({columns}) {rows}{conflict}"
     return fields, statement, "(" + ", ".join(["%s"] * len(fields)) + ")"
 
 
@@ -408,40 +438,78 @@ READ_MODELS = (
     DevelopmentRecord,
 )
 
+# PostgreSQL: the fresh tables are built here, under the real tables' names, then moved in.
+SHADOW_SCHEMA = "chronicle_rebuild"
+REBUILD_LOCK_KEY = 0x43485242  # "CHRB": one rebuild at a time
+# Below PostgreSQL's deadlock_timeout (1 s): a swap that waits on a transaction waiting on it
+# gives way first, and tries again.
+SWAP_LOCK_TIMEOUT = "500ms"
+SWAP_ATTEMPTS = 20
+
 
 def rebuild(*, batch_size: int = 2000, on_progress=None) -> tuple[int, int]:
-    """Drop every read model and rebuild it from the log; return (developments, events).
+    """Rebuild every read model from the log; return (developments, events).
 
-    Holds appends off for its whole transaction, so commands wait instead of
-    racing the rebuild; readers keep seeing the old tables until it commits. Streams are
-    read one after another (by stream id and version), so memory stays flat however long
-    the log is.
+    Streams are read one after another (by stream id and version), so memory stays flat
+    however long the log is. On PostgreSQL the rows are copied into fresh tables, indexed
+    once full, and swapped in for the old ones in one step: readers see the old tables until
+    then and the new ones after, never a half-built one, and commands wait only for the
+    swap. On SQLite (one writer) the tables are emptied and refilled in one transaction,
+    which readers see only once it commits.
     """
-    developments = events_seen = 0
     with transaction.atomic():
-        store.hold_appends()
-        with connection.cursor() as cursor:
-            # Plain DELETEs, children first: the ORM's cascade would load every row into memory,
-            # and TRUNCATE would lock readers out until the rebuild commits.
-            for model in READ_MODELS:
-                cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")  # noqa: S608
-        high_water = store.committed_position()
-        batch: list[Projection] = []
-        for stream in store.iter_streams(up_to_position=high_water):
-            batch.append(project(stream))
-            developments += 1
-            events_seen += len(stream)
-            if on_progress:
-                on_progress(len(stream))
-            if len(batch) >= batch_size:
-                _insert_batch(batch)
-                batch = []
-        _insert_batch(batch)
-    return developments, events_seen
+        if connection.vendor == "postgresql":
+            return _rebuild_beside(batch_size, on_progress)
+        return _rebuild_in_place(batch_size, on_progress)
 
 
-def _insert_batch(batch: list[Projection]) -> None:
-    tables: list[tuple[type[models.Model], list[dict[str, Any]]]] = [
+def _rebuild_in_place(batch_size: int, on_progress) -> tuple[int, int]:
+    with connection.cursor() as cursor:
+        # Plain DELETEs, children first: the ORM's cascade would load every row into memory.
+        for model in READ_MODELS:
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")  # noqa: S608
+    # The DELETEs took SQLite's write lock: nothing is appended until this commits.
+    streams = store.iter_streams(up_to_position=store.committed_position())
+    return _fill(streams, _insert_batch, batch_size, on_progress)
+
+
+def _rebuild_beside(batch_size: int, on_progress) -> tuple[int, int]:
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REBUILD_LOCK_KEY])
+        cursor.execute(f"CREATE SCHEMA {SHADOW_SCHEMA}")
+        for model in READ_MODELS:
+            # No indexes or constraints yet: filling a bare table is several times faster.
+            table = quote(model._meta.db_table)
+            cursor.execute(f"CREATE TABLE {SHADOW_SCHEMA}.{table} (LIKE {table} INCLUDING DEFAULTS INCLUDING IDENTITY)")
+    # Every event up to here is committed; later ones are caught up under the swap's locks.
+    high_water = store.last_position()
+    _, events = _fill(store.iter_streams(up_to_position=high_water), _copy_batch, batch_size, on_progress)
+    with connection.cursor() as cursor:
+        _index_shadow_tables(cursor)
+    events += _swap_in(high_water, batch_size)
+    return DevelopmentRecord.objects.count(), events
+
+
+def _fill(streams: Iterable[list[RecordedEvent]], write_batch, batch_size: int, on_progress) -> tuple[int, int]:
+    """Project each stream and write the rows with `write_batch`, `batch_size` developments at a time."""
+    developments = events = 0
+    batch: list[Projection] = []
+    for stream in streams:
+        batch.append(project(stream))
+        developments += 1
+        events += len(stream)
+        if on_progress:
+            on_progress(len(stream))
+        if len(batch) >= batch_size:
+            write_batch(batch)
+            batch = []
+    write_batch(batch)
+    return developments, events
+
+
+def _batch_tables(batch: list[Projection]) -> list[tuple[type[models.Model], list[dict[str, Any]]]]:
+    return [
         (DevelopmentRecord, [p.record_row for p in batch]),
         (PublicDevelopment, [p.public_row for p in batch if p.public_row]),
         (PublicCountry, [row for p in batch for row in p.country_rows]),
@@ -450,28 +518,153 @@ def _insert_batch(batch: list[Projection]) -> None:
         (PublicRelation, [row for p in batch for row in p.relation_rows]),
         (PublicRevision, [row for p in batch for row in p.revision_rows]),
     ]
-    for model, rows in tables:
-        if rows:
-            _insert_rows(model, rows)
 
 
-def _insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create([model(**row) for row in rows])
-        return
-    # COPY: the rebuild's bottleneck is turning rows into SQL; COPY skips the ORM for that.
+def _insert_batch(batch: list[Projection]) -> None:
+    for model, rows in _batch_tables(batch):
+        write_rows(model, rows)
+
+
+def _copy_batch(batch: list[Projection], schema: str | None = SHADOW_SCHEMA) -> None:
+    """COPY the batch's rows into the fresh tables (`schema` None: into the read models)."""
+    # A development's content is often in several rows (working, published, revision):
+    # encode each dict once. Keyed by id(), valid while the batch holds the dicts.
+    encoded: dict[int, str] = {}
+
+    def json_text(value: Any) -> str | None:
+        if value is None:
+            return None
+        text = encoded.get(id(value))
+        if text is None:
+            text = encoded[id(value)] = json.dumps(value)
+        return text
+
+    with connection.cursor() as cursor:
+        for model, rows in _batch_tables(batch):
+            if not rows:
+                continue
+            names, json_columns, statement = _copy_statement(model, schema)
+            with cursor.cursor.copy(statement) as copy:
+                for row in rows:
+                    values = [row[name] for name in names]
+                    for index in json_columns:
+                        values[index] = json_text(values[index])
+                    copy.write_row(values)
+
+
+@cache
+def _copy_statement(model: type[models.Model], schema: str | None) -> tuple[list[str], list[int], str]:
     fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.auto_created)]
-    json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
+    json_columns = [index for index, f in enumerate(fields) if isinstance(f, models.JSONField)]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    names = [f.attname for f in fields]
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row(
-                [Jsonb(row[name]) if name in json_fields and row[name] is not None else row[name] for name in names]
-            )
+    table = connection.ops.quote_name(model._meta.db_table)
+    table = f"{schema}.{table}" if schema else table
+    return [f.attname for f in fields], json_columns, f"COPY {table} ({columns}) FROM STDIN"
+
+
+# The real table's indexes and constraints, as the catalog says (so whatever the migrations
+# made is copied, under the same names); indexes that belong to a constraint come with it.
+_INDEXES = """
+SELECT pg_get_indexdef(i.indexrelid), format('%%I.%%I', n.nspname, c.relname)
+FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE i.indrelid = %s::regclass AND NOT EXISTS (
+    SELECT FROM pg_constraint k
+    WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x')
+)
+"""
+_CONSTRAINTS = """
+SELECT k.conname, k.contype, pg_get_constraintdef(k.oid), k.confrelid::regclass::text, quote_ident(r.relname)
+FROM pg_constraint k LEFT JOIN pg_class r ON r.oid = k.confrelid
+WHERE k.conrelid = %s::regclass AND k.contype IN ('p', 'u', 'x', 'c', 'f')
+"""
+
+
+def _index_shadow_tables(cursor) -> None:
+    """Give the fresh tables every index and constraint of the real ones, under the same
+    names (another schema, so they do not clash); foreign keys point at the fresh tables."""
+    quote = connection.ops.quote_name
+    foreign_keys = []
+    for model in READ_MODELS:
+        table = model._meta.db_table
+        shadow = f"{SHADOW_SCHEMA}.{quote(table)}"
+        cursor.execute(_INDEXES, [table])
+        for definition, real in cursor.fetchall():
+            cursor.execute(_retarget(definition, f" ON {real} ", f" ON {shadow} "))
+        cursor.execute(_CONSTRAINTS, [table])
+        for name, kind, definition, referenced, referenced_name in cursor.fetchall():
+            if kind == "f":
+                target = f"REFERENCES {SHADOW_SCHEMA}.{referenced_name}("
+                definition = _retarget(definition, f"REFERENCES {referenced}(", target)
+                foreign_keys.append(f"ALTER TABLE {shadow} ADD CONSTRAINT {quote(name)} {definition}")
+            else:
+                cursor.execute(f"ALTER TABLE {shadow} ADD CONSTRAINT {quote(name)} {definition}")
+    # Once every primary key they refer to exists. No ANALYZE: it cost as much as the indexes,
+    # and autovacuum analyses a table this new within a minute.
+    for statement in foreign_keys:
+        cursor.execute(statement)
+
+
+def _retarget(definition: str, old: str, new: str) -> str:
+    if old not in definition:
+        raise ValueError(f"Cannot tell which table {definition!r} is on.")
+    return definition.replace(old, new, 1)
+
+
+def _swap_in(high_water: int, batch_size: int) -> int:
+    """Lock the read models, bring the fresh tables up to the log's end, and put them in the
+    old ones' place; return how many events were caught up."""
+    quote = connection.ops.quote_name
+    # The editorial record first: commands read it before anything else, so they finish
+    # before the swap instead of waiting on it halfway.
+    tables = ", ".join(quote(model._meta.db_table) for model in reversed(READ_MODELS))
+    busy = None
+    for attempt in range(1, SWAP_ATTEMPTS + 1):
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
+                cursor.execute(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE")
+                cursor.execute("SET LOCAL lock_timeout = DEFAULT")
+                # Every appender writes the editorial record in its transaction: none is in flight now.
+                caught_up = _catch_up(cursor, high_water, batch_size)
+                cursor.execute(
+                    "SELECT relnamespace::regnamespace::text FROM pg_class WHERE oid = %s::regclass",
+                    [DevelopmentRecord._meta.db_table],
+                )
+                (schema,) = cursor.fetchone()
+                # Foreign-key checks deferred by this transaction's earlier writes would block the DROP.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                # No CASCADE: anything else that depends on the old tables stops the swap.
+                cursor.execute(f"DROP TABLE {tables}")
+                for model in READ_MODELS:
+                    cursor.execute(f"ALTER TABLE {SHADOW_SCHEMA}.{quote(model._meta.db_table)} SET SCHEMA {schema}")
+                cursor.execute(f"DROP SCHEMA {SHADOW_SCHEMA}")
+            return caught_up
+        except OperationalError as error:
+            if not isinstance(error.__cause__, LockNotAvailable):
+                raise
+            busy = error
+            time.sleep(0.1 * attempt)
+    raise OperationalError(
+        f"The read models stayed in use through {SWAP_ATTEMPTS} tries to swap in the rebuilt ones; "
+        "nothing was changed. Run the rebuild again when the long readers are done."
+    ) from busy
+
+
+def _catch_up(cursor, high_water: int, batch_size: int) -> int:
+    """Re-project the streams that grew while the fresh tables were filled."""
+    cursor.execute(
+        "SELECT stream_id, count(*) FROM eventstore_event WHERE position > %s GROUP BY stream_id", [high_water]
+    )
+    grown = dict(cursor.fetchall())
+    if not grown:
+        return 0
+    quote = connection.ops.quote_name
+    for model in READ_MODELS:
+        key = "id" if model in (DevelopmentRecord, PublicDevelopment) else "development_id"
+        table = f"{SHADOW_SCHEMA}.{quote(model._meta.db_table)}"
+        cursor.execute(f"DELETE FROM {table} WHERE {key} = ANY(%s)", [list(grown)])  # noqa: S608
+    _fill((store.read_stream(stream_id) for stream_id in grown), _copy_batch, batch_size, None)
+    return sum(grown.values())
 
 
 def read_model_snapshot() -> dict[str, list[tuple]]:

@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
 
+from chronicle.eventstore.admin import ReadOnlyAdmin
+
 from . import delivery
 from .models import Digest, Subscriber
 
@@ -65,7 +67,7 @@ class SubscriberAdmin(admin.ModelAdmin):
 
 
 @admin.register(Digest)
-class DigestAdmin(admin.ModelAdmin):
+class DigestAdmin(ReadOnlyAdmin):
     """The ledger, for audit: written only by digest passes."""
 
     list_display = ("period", "subscriber", "state", "new_count", "change_count", "attempts", "finished_at")
@@ -73,12 +75,3 @@ class DigestAdmin(admin.ModelAdmin):
     search_fields = ("subscriber__email", "=id")
     list_select_related = ("subscriber",)
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -1,16 +1,26 @@
 """Digest passes: plan the ledger rows of a period, then deliver each row exactly once.
 
 A pass inserts one ledger row per confirmed subscriber for the period (a unique
-constraint makes planning twice harmless). Delivering a row means: claim it with a
-conditional UPDATE, build the digest from the subscriber's high-water mark to the row's
-cut-off, hand it to the SMTP server, and at once record it as sent together with the new
-high-water mark and the developments it carried.
+constraint makes planning twice harmless). Rows are delivered in batches: a worker claims
+a batch with one conditional UPDATE (rows still pending, or whose claim's lease expired;
+rows another live worker holds are not taken), builds each digest from the subscriber's
+high-water mark to the row's cut-off (rendering each distinct digest once), and sends the
+batch over one SMTP connection. Each message is recorded the moment the server accepts
+it, with one statement that marks the row sent, moves the subscriber's high-water mark and
+remembers the developments it carried (on SQLite, one transaction of three statements).
+
+Batches keep exactly-once because the claim covers rows, not the batch: a killed worker
+leaves behind rows already recorded as sent, one by one, which nobody touches again, and
+rows still claimed, whose lease expires and which another worker (resume_digests) claims
+and sends. A row's claim is checked again when it is recorded, so a worker whose lease ran
+out while another took over records nothing.
 
 The one window this cannot close: the SMTP server accepted the message and the worker
 died before recording it. Without an idempotent submission protocol that is unavoidable;
 the row is then resent after its lease expires, with the same content and the same
 Message-ID (the ledger row's id), so receivers that drop duplicate Message-IDs show it
-once. The window is kept to the single UPDATE that follows the server's reply.
+once. The window is kept to the single statement that follows the server's reply, and
+no message of a batch is handed to the server before the one before it is recorded.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from django import db
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
@@ -123,7 +134,11 @@ def plan(frequency: str, day: date | None = None) -> str:
 def due(*, period: str | None = None, batch_size: int | None = None) -> Iterator[list[str]]:
     """Ids of the rows to (re)deliver, in batches: for a period, its unclaimed rows and any
     whose worker's lease expired; without one, every row left behind for longer than a
-    lease (a crashed worker, a lost task, a temporary failure waiting to be retried)."""
+    lease (a crashed worker, a lost task, a temporary failure waiting to be retried).
+
+    Rows of subscribers with the same scope come together, so that a batch holds few
+    distinct digests, each rendered once.
+    """
     batch_size = batch_size or settings.DIGEST_BATCH_SIZE
     expired = timezone.now() - timedelta(seconds=settings.DIGEST_LEASE_SECONDS)
     stale = Q(claimed_at__lt=expired) | Q(claimed_at__isnull=True, created_at__lt=expired)
@@ -131,11 +146,10 @@ def due(*, period: str | None = None, batch_size: int | None = None) -> Iterator
     if period is not None:
         rows = rows.filter(period=period)
         stale |= Q(state=DigestState.PENDING, claimed_at__isnull=True)
-    ids = rows.filter(stale).order_by("id").values_list("id", flat=True)
-    last = None
-    while chunk := list((ids.filter(id__gt=last) if last else ids)[:batch_size]):
-        yield [str(digest_id) for digest_id in chunk]
-        last = chunk[-1]
+    order = ("subscriber__topics", "subscriber__countries", "subscriber__high_water", "id")
+    ids = [str(digest_id) for digest_id in rows.filter(stale).order_by(*order).values_list("id", flat=True)]
+    for start in range(0, len(ids), batch_size):
+        yield ids[start : start + batch_size]
 
 
 @dataclass
@@ -163,13 +177,18 @@ class TemporaryFailure(Exception):
 
 
 def deliver(digest_ids: list[str], *, connection=None) -> Tally:
-    """Deliver the given ledger rows that are still due; rows another worker holds are left alone."""
+    """Deliver the given ledger rows that are still due; rows another worker holds are left alone.
+
+    The rows are claimed together, each distinct digest among them is rendered once, and
+    they go out over one SMTP connection, each recorded the moment the server accepts it.
+    """
     tally = Tally()
     rows = _claim(digest_ids)
     if not rows:
         return tally
     own_connection = connection is None
     connection = connection or get_connection()
+    mails = emails.DigestMails()
     windows: dict[int, Window] = {}
     sent_before: dict[int, set] = {}
     try:
@@ -180,7 +199,7 @@ def deliver(digest_ids: list[str], *, connection=None) -> Tally:
                 window = windows[row.cutoff_position] = Window(min(low, row.cutoff_position), row.cutoff_position)
                 sent_before.update(window.sent_before(r.subscriber_id for r in rows))
             try:
-                _deliver_one(row, window, sent_before.get(row.subscriber_id, set()), connection, tally)
+                _deliver_one(row, window, sent_before.get(row.subscriber_id, set()), connection, mails, tally)
             except TemporaryFailure as error:
                 connection.close()
                 _release(rows[index:], error)
@@ -205,7 +224,7 @@ def _claim(digest_ids: list[str]) -> list[Digest]:
     return list(rows.order_by("cutoff_position", "id"))
 
 
-def _deliver_one(row: Digest, window: Window, sent_before: set, connection, tally: Tally) -> None:
+def _deliver_one(row: Digest, window: Window, sent_before: set, connection, mails, tally: Tally) -> None:
     subscriber = row.subscriber
     if subscriber.state != SubscriberState.CONFIRMED:
         _finish(row, DigestState.SKIPPED)
@@ -216,7 +235,7 @@ def _deliver_one(row: Digest, window: Window, sent_before: set, connection, tall
         _finish(row, DigestState.NOTHING_NEW, content)
         tally.nothing_new += 1
         return
-    message = emails.digest(subscriber, content, message_id=message_id(row))
+    message = mails.message(subscriber, content, message_id(row))
     try:
         connection.open()
         message.connection = connection
@@ -245,35 +264,81 @@ def _mine(row: Digest):
 
 
 def _finish(row: Digest, state: str, content: DigestContent | None = None) -> None:
-    now = timezone.now()
+    """Record the row's outcome, and with the digest's content the subscriber's new mark and
+    the developments they were sent, all at once; nothing if another worker took the row over."""
+    fields = {"state": state, "finished_at": timezone.now(), "last_error": ""}
+    if content is None:
+        recorded = _mine(row).update(**fields)
+    else:
+        fields.update(
+            from_position=content.from_position,
+            content_hash=content.content_hash,
+            new_count=len(content.new),
+            change_count=len(content.changes),
+        )
+        record = _record_in_one_statement if db.connection.vendor == "postgresql" else _record_in_one_transaction
+        recorded = record(row, fields, [item.development_id for item in content.new])
+    if not recorded:
+        logger.warning("Digest %s was reclaimed by another worker before it was recorded as %s.", row.id, state)
+
+
+def _record_in_one_transaction(row: Digest, fields: dict, development_ids: list[uuid.UUID]) -> int:
     with transaction.atomic():
-        fields = {"state": state, "finished_at": now, "last_error": ""}
-        if content is not None:
-            fields.update(
-                from_position=content.from_position,
-                content_hash=content.content_hash,
-                new_count=len(content.new),
-                change_count=len(content.changes),
-            )
         if not _mine(row).update(**fields):
-            logger.warning("Digest %s was reclaimed by another worker before it was recorded as %s.", row.id, state)
-            return
-        if content is None:
-            return
+            return 0
         subscriber = Subscriber.objects.filter(pk=row.subscriber_id)
-        if state == DigestState.SENT:
+        if fields["state"] == DigestState.SENT:
             subscriber.update(
-                high_water=Greatest(F("high_water"), row.cutoff_position), last_digest_at=now, permanent_failures=0
-            )
-            SentDevelopment.objects.bulk_create(
-                [
-                    SentDevelopment(subscriber_id=row.subscriber_id, development_id=item.development_id)
-                    for item in content.new
-                ],
-                ignore_conflicts=True,
+                high_water=Greatest(F("high_water"), row.cutoff_position),
+                last_digest_at=fields["finished_at"],
+                permanent_failures=0,
             )
         else:
             subscriber.update(high_water=Greatest(F("high_water"), row.cutoff_position))
+        SentDevelopment.objects.bulk_create(
+            [SentDevelopment(subscriber_id=row.subscriber_id, development_id=pk) for pk in development_ids],
+            ignore_conflicts=True,
+        )
+        return 1
+
+
+def _record_in_one_statement(row: Digest, fields: dict, development_ids: list[uuid.UUID]) -> int:
+    """_record_in_one_transaction as one PostgreSQL statement: one round trip, one commit."""
+    tables = {"digest": Digest, "subscriber": Subscriber, "sent": SentDevelopment}
+    statement = RECORD_STATEMENT.format(**{name: model._meta.db_table for name, model in tables.items()})
+    params = {
+        **fields,
+        "id": row.id,
+        "claim": row.claim,
+        "sending": DigestState.SENDING,
+        "sent": fields["state"] == DigestState.SENT,
+        "development_ids": development_ids,
+    }
+    with db.connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchone()[0]
+
+
+RECORD_STATEMENT = """
+WITH finished AS (
+    UPDATE {digest} SET state = %(state)s, finished_at = %(finished_at)s, last_error = %(last_error)s,
+        from_position = %(from_position)s, content_hash = %(content_hash)s,
+        new_count = %(new_count)s, change_count = %(change_count)s
+    WHERE id = %(id)s AND state = %(sending)s AND claim = %(claim)s
+    RETURNING subscriber_id, cutoff_position
+), marked AS (
+    UPDATE {subscriber} AS subscriber
+    SET high_water = GREATEST(subscriber.high_water, finished.cutoff_position),
+        last_digest_at = CASE WHEN %(sent)s THEN %(finished_at)s ELSE subscriber.last_digest_at END,
+        permanent_failures = CASE WHEN %(sent)s THEN 0 ELSE subscriber.permanent_failures END
+    FROM finished WHERE subscriber.id = finished.subscriber_id
+), remembered AS (
+    INSERT INTO {sent} (subscriber_id, development_id)
+    SELECT finished.subscriber_id, unnest(%(development_ids)s::uuid[]) FROM finished
+    ON CONFLICT DO NOTHING
+)
+SELECT count(*) FROM finished
+"""
 
 
 def _is_permanent(error: smtplib.SMTPException) -> bool:

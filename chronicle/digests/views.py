@@ -1,5 +1,7 @@
 """The subscription pages. Every page answers the same for a known and an unknown address."""
 
+from functools import wraps
+
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -11,6 +13,23 @@ from chronicle.security import client_address
 
 from . import delivery, subscriptions, tokens
 from .forms import PreferencesForm, SubscribeForm
+
+
+def signed_link(purpose: str):
+    """A page reached by a link mailed to a subscriber: the view gets the subscriber the
+    link's token names; a link that is forged, expired or out of date gets the invalid-link page."""
+
+    def decorate(view):
+        @wraps(view)
+        def with_subscriber(request, token: str):
+            subscriber = tokens.read(purpose, token)
+            if subscriber is None:
+                return _invalid_link(request)
+            return view(request, subscriber)
+
+        return with_subscriber
+
+    return decorate
 
 
 @require_http_methods(["GET", "POST"])
@@ -33,10 +52,8 @@ def subscribe(request):
 
 
 @require_http_methods(["GET", "POST"])
-def confirm(request, token: str):
-    subscriber = tokens.read(tokens.CONFIRM, token)
-    if subscriber is None:
-        return _invalid_link(request)
+@signed_link(tokens.CONFIRM)
+def confirm(request, subscriber):
     if request.method == "POST":
         subscriptions.confirm(subscriber)
     return render(
@@ -51,10 +68,8 @@ def confirm(request, token: str):
 
 
 @require_http_methods(["GET", "POST"])
-def manage(request, token: str):
-    subscriber = tokens.read(tokens.MANAGE, token)
-    if subscriber is None:
-        return _invalid_link(request)
+@signed_link(tokens.MANAGE)
+def manage(request, subscriber):
     current = {"topics": subscriber.topics, "countries": subscriber.countries, "frequency": subscriber.frequency}
     form = PreferencesForm(request.POST or None, initial=current, chosen_countries=subscriber.countries)
     saved = False
@@ -74,10 +89,8 @@ def manage(request, token: str):
 # "List-Unsubscribe=One-Click"; the signed token is the authorisation.
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
-def unsubscribe(request, token: str):
-    subscriber = tokens.read(tokens.UNSUBSCRIBE, token)
-    if subscriber is None:
-        return _invalid_link(request)
+@signed_link(tokens.UNSUBSCRIBE)
+def unsubscribe(request, subscriber):
     if request.method == "POST":
         subscriptions.unsubscribe(subscriber)
     return render(request, "digests/unsubscribe.html", {"subscriber": subscriber, "done": request.method == "POST"})

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
@@ -77,6 +77,19 @@ def is_country(code: str) -> bool:
 def country_name(code: str) -> str:
     country = pycountry.countries.get(alpha_2=code)
     return getattr(country, "common_name", None) or country.name if country else code
+
+
+def _country_code(value: Any) -> str | None:
+    code = value.strip().upper() if isinstance(value, str) else value
+    return code if is_country(code) else None
+
+
+def _topic(value: Any) -> str | None:
+    return value if isinstance(value, str) and value in TOPICS else None
+
+
+def _slug(value: Any) -> str | None:
+    return value if isinstance(value, str) and SLUG.match(value) else None
 
 
 def is_currency(code: str) -> bool:
@@ -141,11 +154,12 @@ class Content:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; `from_dict(c.to_dict()) == c`."""
-        data = asdict(self)
+        # Not dataclasses.asdict: it deep-copies every value, and cost an import more than its SQL.
+        data = dict(vars(self))
         for key in ("countries", "topics", "related"):
             data[key] = list(data[key])
         for key in ("actors", "amounts", "places", "sources"):
-            data[key] = [_without_empty(item) for item in data[key]]
+            data[key] = [_without_empty(vars(item)) for item in data[key]]
         # Facts added later are left out when empty, so content that never had them is stored as before.
         for key in ("date_basis", "related"):
             if not data[key]:
@@ -182,13 +196,17 @@ class _ContentReader:
         stage = self.choice("stage", STAGES)
         date = self.date()
         date_basis = self.date_basis(date)
-        countries = self.codes("countries", is_country, "is not an ISO 3166-1 alpha-2 country code")
-        topics = self.slugs("topics")
+        countries = self.distinct(
+            "countries", _country_code, "is not an ISO 3166-1 alpha-2 country code", needed="needs at least one entry."
+        )
+        topics = self.distinct("topics", _topic, "is not a known topic", needed="needs at least one topic.")
         actors = tuple(self.items("actors", self.actor))
         amounts = tuple(self.items("amounts", self.amount))
         places = tuple(self.items("places", self.place))
         sources = tuple(self.items("sources", self.source))
-        related = self.related()
+        related = self.distinct(
+            "related", _slug, "is not a slug (lower-case letters, digits and hyphens)", of=" of slugs"
+        )
         if self.errors:
             raise InvalidContent(self.errors)
         return Content(
@@ -248,7 +266,7 @@ class _ContentReader:
 
     def date_basis(self, date: str) -> str:
         basis = self.choice("date_basis", DATE_BASES)
-        if isinstance(basis, str) and basis in DATE_BASES and date:
+        if basis and date:
             open_ended = edtf.parse(date).is_open_ended
             if open_ended and basis != "bounded":
                 self.error("date_basis", f"“{date}” is open-ended, so its basis is “bounded”.")
@@ -256,51 +274,24 @@ class _ContentReader:
                 self.error("date_basis", "“bounded” needs an open-ended date: ../DATE (by then), DATE/.. (from then).")
         return basis
 
-    def related(self) -> tuple[str, ...]:
-        values = self.data.get("related") or []
+    def distinct(self, name: str, read: Any, problem: str, *, of: str = "", needed: str = "") -> tuple[str, ...]:
+        """A list of terms, each once, in the order given; `read` gives a value's term or None."""
+        values = self.data.get(name) or []
         if isinstance(values, str) or not isinstance(values, (list, tuple)):
-            self.error("related", "must be a list of slugs.")
+            self.error(name, f"must be a list{of}.")
             return ()
         if len(values) > MAX_ITEMS:
-            self.error("related", f"has {len(values)} entries; the limit is {MAX_ITEMS}.")
+            self.error(name, f"has {len(values)} entries; the limit is {MAX_ITEMS}.")
             return ()
+        if needed and not values:
+            self.error(name, needed)
         result: list[str] = []
         for value in values:
-            if not isinstance(value, str) or not SLUG.match(value):
-                self.error("related", f"“{value}” is not a slug (lower-case letters, digits and hyphens).")
-            elif value not in result:
-                result.append(value)
-        return tuple(result)
-
-    def codes(self, name: str, check: Any, problem: str) -> tuple[str, ...]:
-        values = self.data.get(name) or []
-        if isinstance(values, str) or not isinstance(values, (list, tuple)):
-            self.error(name, "must be a list.")
-            return ()
-        if not values:
-            self.error(name, "needs at least one entry.")
-        result: list[str] = []
-        for value in values:
-            code = value.strip().upper() if isinstance(value, str) else value
-            if not check(code):
+            term = read(value)
+            if term is None:
                 self.error(name, f"“{value}” {problem}.")
-            elif code not in result:
-                result.append(code)
-        return tuple(result)
-
-    def slugs(self, name: str) -> tuple[str, ...]:
-        values = self.data.get(name) or []
-        if isinstance(values, str) or not isinstance(values, (list, tuple)):
-            self.error(name, "must be a list.")
-            return ()
-        if not values:
-            self.error(name, "needs at least one topic.")
-        result: list[str] = []
-        for value in values:
-            if not isinstance(value, str) or value not in TOPICS:
-                self.error(name, f"“{value}” is not a known topic.")
-            elif value not in result:
-                result.append(value)
+            elif term not in result:
+                result.append(term)
         return tuple(result)
 
     # -- repeated records ----------------------------------------------------------------

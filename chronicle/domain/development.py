@@ -179,31 +179,35 @@ def apply(state: Development | None, event: Event) -> Development:
         return Development(slug=event.slug, content=event.content, version=1, revision_authors=frozenset({event.actor}))
     if state is None:
         raise ValueError(f"A stream cannot start with {event.type}.")
-    state = replace(state, version=state.version + 1)
+    version = state.version + 1  # given with each change: one copy of the state per event
     if isinstance(event, Revised):
         return replace(
             state,
+            version=version,
             content=event.content,
             workflow=Workflow.DRAFT,
             revision_authors=state.revision_authors | {event.actor},
             publish_at=None,
         )
     if isinstance(event, Submitted):
-        return replace(state, workflow=Workflow.IN_REVIEW, review_comment="")
+        return replace(state, version=version, workflow=Workflow.IN_REVIEW, review_comment="")
     if isinstance(event, ChangesRequested):
-        return replace(state, workflow=Workflow.DRAFT, review_comment=event.comment, publish_at=None)
+        return replace(state, version=version, workflow=Workflow.DRAFT, review_comment=event.comment, publish_at=None)
     if isinstance(event, PublicationScheduled):
-        return replace(state, publish_at=event.publish_at)
+        return replace(state, version=version, publish_at=event.publish_at)
     if isinstance(event, (Published, CorrectionPublished, UpdatePublished)):
         return replace(
             state,
+            version=version,
             workflow=Workflow.PUBLISHED,
             published=state.content,
             revision_authors=frozenset(),
             publish_at=None,
         )
     if isinstance(event, Retracted):
-        return replace(state, workflow=Workflow.RETRACTED, retraction_reason=event.reason, publish_at=None)
+        return replace(
+            state, version=version, workflow=Workflow.RETRACTED, retraction_reason=event.reason, publish_at=None
+        )
     raise ValueError(f"Unknown event {event!r}")
 
 

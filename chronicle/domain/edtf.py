@@ -15,6 +15,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from .errors import InvalidDate
 
@@ -47,6 +48,11 @@ def parse(text: str) -> EdtfDate:
     """Parse `text`; raise InvalidDate with a curator-readable message if it is not valid."""
     if not isinstance(text, str) or not text.strip():
         raise InvalidDate("A date is required, e.g. 2021, 2021-06 or 2021-06-04.")
+    return _parse(text)
+
+
+@lru_cache(maxsize=4096)  # a rebuild parses every development's dates; most repeat
+def _parse(text: str) -> EdtfDate:
     if text != text.strip():
         raise InvalidDate(f"“{text}” has spaces around it; enter the date alone.")
     if "/" in text:

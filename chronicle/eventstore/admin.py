@@ -6,8 +6,21 @@ from django.utils.html import format_html
 from .models import Event
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record only Chronicle writes (a log, a ledger): staff read it; nobody adds, changes or deletes."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ReadOnlyAdmin):
     """The event log, for audit: read-only, as the database itself insists."""
 
     list_display = ("position", "recorded_at", "type", "stream_id", "version", "actor", "origin")
@@ -45,12 +58,3 @@ class EventAdmin(admin.ModelAdmin):
     @admin.display(description="metadata")
     def pretty_metadata(self, event: Event) -> str:
         return format_html("<pre>{}</pre>", json.dumps(event.metadata, indent=2, ensure_ascii=False))
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

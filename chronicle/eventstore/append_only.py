@@ -39,20 +39,16 @@ SQLITE_REMOVE = [
 
 
 def install(schema_editor) -> None:
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRESQL_INSTALL)
-    elif vendor == "sqlite":
-        for statement in SQLITE_INSTALL:
-            schema_editor.execute(statement)
-    else:
-        raise ImproperlyConfigured(f"Chronicle supports PostgreSQL and SQLite, not {vendor}.")
+    _execute(schema_editor, postgresql=[POSTGRESQL_INSTALL], sqlite=SQLITE_INSTALL)
 
 
 def remove(schema_editor) -> None:
+    _execute(schema_editor, postgresql=[POSTGRESQL_REMOVE], sqlite=SQLITE_REMOVE)
+
+
+def _execute(schema_editor, **statements: list[str]) -> None:
     vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRESQL_REMOVE)
-    elif vendor == "sqlite":
-        for statement in SQLITE_REMOVE:
-            schema_editor.execute(statement)
+    if vendor not in statements:
+        raise ImproperlyConfigured(f"Chronicle supports PostgreSQL and SQLite, not {vendor}.")
+    for statement in statements[vendor]:
+        schema_editor.execute(statement)

@@ -32,6 +32,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from psycopg.types.datetime import TimestamptzLoader
 
 from chronicle.domain.errors import VersionConflict
 from chronicle.domain.upcasting import SCHEMA_VERSION, upcast
@@ -176,22 +177,25 @@ def _append_orm(appends: Sequence[StreamAppend]) -> list[RecordedEvent]:
     return [RecordedEvent.from_row(row) for row in rows]
 
 
-# One statement, one round trip: take the locks, insert (which gives a new transaction its
-# id, inside the critical section), release the append lock once every row is in. A shared
-# IN_FLIGHT lock for a transaction without an id yet; an exclusive one otherwise (see above).
-_APPEND = f"""
-WITH locked AS MATERIALIZED (
+# Entering the critical section: a shared IN_FLIGHT lock for a transaction without an id
+# yet, an exclusive one otherwise (see above); then the append lock.
+_TAKE_LOCKS = f"""
     SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NULL
                 THEN pg_advisory_xact_lock_shared({IN_FLIGHT_LOCK_KEY})
                 ELSE pg_advisory_xact_lock({IN_FLIGHT_LOCK_KEY}) END,
            pg_advisory_lock({APPEND_LOCK_KEY})
-), inserted AS (
+"""
+
+# One statement, one round trip: take the locks, insert (which gives a new transaction its
+# id, inside the critical section), release the append lock once every row is in.
+_APPEND = f"""
+WITH locked AS MATERIALIZED ({_TAKE_LOCKS}), inserted AS (
     INSERT INTO eventstore_event
         (event_id, stream_id, version, type, schema_version, data, metadata, recorded_at)
     SELECT event_id, stream_id, version, type, schema_version, data, metadata, %s::timestamptz
-    FROM locked, unnest(
-        %s::uuid[], %s::uuid[], %s::int[], %s::text[], %s::int[], %s::text[]::jsonb[], %s::text[]::jsonb[]
-    ) WITH ORDINALITY AS e(event_id, stream_id, version, type, schema_version, data, metadata, n)
+    FROM locked, ROWS FROM (jsonb_to_recordset(%s::jsonb) AS (
+        event_id uuid, stream_id uuid, version int, type text, schema_version int, data jsonb, metadata jsonb
+    )) WITH ORDINALITY AS e(event_id, stream_id, version, type, schema_version, data, metadata, n)
     ORDER BY n
     ON CONFLICT ON CONSTRAINT event_stream_version_unique DO NOTHING
     RETURNING position, event_id
@@ -203,27 +207,28 @@ FROM inserted
 
 
 def _append_postgresql(appends: Sequence[StreamAppend]) -> list[RecordedEvent]:
-    columns: tuple[list, ...] = ([], [], [], [], [], [], [])
-    for item in appends:
-        metadata = json.dumps(item.metadata)
-        for offset, event in enumerate(item.events, start=1):
-            values = (
-                event.event_id,
-                item.stream_id,
-                item.expected_version + offset,
-                event.type,
-                event.schema_version,
-                json.dumps(event.data),
-                metadata,
-            )
-            for column, value in zip(columns, values, strict=True):
-                column.append(value)
+    # The rows travel as one JSON document: cheaper to build than an array per column.
+    rows = json.dumps(
+        [
+            {
+                "event_id": str(event.event_id),
+                "stream_id": str(item.stream_id),
+                "version": item.expected_version + offset,
+                "type": event.type,
+                "schema_version": event.schema_version,
+                "data": event.data,
+                "metadata": item.metadata,
+            }
+            for item in appends
+            for offset, event in enumerate(item.events, start=1)
+        ]
+    )
     # Writers are not serialised, so record times of different streams may cross positions by
     # a moment; within a stream they follow versions (a command holds its development).
     recorded_at = timezone.now()
     try:
         with connection.cursor() as cursor:
-            cursor.execute(_APPEND, [recorded_at, *columns])
+            cursor.execute(_APPEND, [recorded_at, rows])
             _, positions, event_ids = cursor.fetchone()
     except BaseException:
         # A statement that failed midway may leave the append lock held, and an aborted
@@ -254,12 +259,61 @@ def _append_postgresql(appends: Sequence[StreamAppend]) -> list[RecordedEvent]:
     return recorded
 
 
-def hold_appends() -> None:
-    """Make appends wait until the caller's transaction ends, once those in flight have
-    committed (a rebuild reads the log whole and must not race commands)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IN_FLIGHT_LOCK_KEY])
+# For a large batch: take the locks and as many positions as there are events; the rows
+# follow by COPY, and the append lock is released once they are in.
+_RESERVE = f"""
+WITH locked AS MATERIALIZED ({_TAKE_LOCKS})
+SELECT nextval(pg_get_serial_sequence('eventstore_event', 'position'))
+FROM locked, generate_series(1, %s)
+"""  # noqa: S608 (constants only)
+_COPY = (
+    "COPY eventstore_event (position, event_id, stream_id, version, type, schema_version, data, metadata, recorded_at)"
+    " FROM STDIN"
+)
+
+
+def append_copied(appends: Sequence[StreamAppend]) -> list[RecordedEvent]:
+    """`append_streams` for a large batch (an import's): the rows travel by COPY, which costs
+    the database and the client far less per row than an INSERT's parameters. Same locks,
+    same guarantees; on SQLite, the same as `append_streams`."""
+    appends = [item for item in appends if item.events]
+    if connection.vendor != "postgresql" or not appends:
+        return append_streams(appends)
+    count = sum(len(item.events) for item in appends)
+    recorded_at = timezone.now()
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        try:
+            cursor.execute(_RESERVE, [count])
+            positions = iter(sorted(position for (position,) in cursor.fetchall()))
+            recorded = [
+                RecordedEvent(
+                    next(positions),
+                    e.event_id,
+                    item.stream_id,
+                    version,
+                    e.type,
+                    e.schema_version,
+                    e.data,
+                    item.metadata,
+                    recorded_at,
+                )
+                for item in appends
+                for version, e in enumerate(item.events, start=item.expected_version + 1)
+            ]
+            metadata = {id(item.metadata): json.dumps(item.metadata) for item in appends}
+            with cursor.cursor.copy(_COPY) as copy:
+                for e in recorded:
+                    row = (e.position, e.event_id, e.stream_id, e.version, e.type, e.schema_version, json.dumps(e.data))
+                    copy.write_row((*row, metadata[id(e.metadata)], recorded_at))
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [APPEND_LOCK_KEY])
+        except IntegrityError as error:
+            connection.close()  # the append lock is held, and an aborted transaction cannot release it
+            # A (stream, version) that exists: someone appended since the batch was read.
+            raise _conflict(appends[0]) from error
+        except BaseException:
+            connection.close()
+            raise
+    return recorded
 
 
 def read_stream(stream_id: uuid.UUID, *, recorded_until: datetime | None = None) -> list[RecordedEvent]:
@@ -315,12 +369,15 @@ _COLUMNS = ("position", "event_id", "stream_id", "version", "type", "schema_vers
 def iter_streams(*, up_to_position: int, chunk_size: int = 5000) -> Iterator[list[RecordedEvent]]:
     """Each stream's events (in version order), one stream at a time, streamed from the
     database with a server-side cursor, so memory does not grow with the log."""
-    rows = (
-        Event.objects.filter(position__lte=up_to_position)
-        .order_by("stream_id", "version")
-        .values_list(*_COLUMNS)
-        .iterator(chunk_size=chunk_size)
-    )
+    if connection.vendor == "postgresql":
+        rows: Iterator[tuple] = _scan_by_stream(up_to_position, chunk_size)
+    else:
+        rows = (
+            Event.objects.filter(position__lte=up_to_position)
+            .order_by("stream_id", "version")
+            .values_list(*_COLUMNS)
+            .iterator(chunk_size=chunk_size)
+        )
     stream: list[RecordedEvent] = []
     for row in rows:
         event = RecordedEvent.from_stored(*row)
@@ -330,3 +387,30 @@ def iter_streams(*, up_to_position: int, chunk_size: int = 5000) -> Iterator[lis
         stream.append(event)
     if stream:
         yield stream
+
+
+def _scan_by_stream(up_to_position: int, chunk_size: int) -> Iterator[tuple]:
+    # Plain rows from a named cursor, in the order of the (stream, version) index: the ORM's
+    # per-row conversions cost more than the scan itself.
+    with connection.chunked_cursor() as cursor:
+        # psycopg's own loader (compiled) instead of Django's: both give aware datetimes.
+        cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
+        cursor.execute(
+            f"SELECT {', '.join(_COLUMNS)} FROM eventstore_event"  # noqa: S608 (constant columns)
+            " WHERE position <= %s ORDER BY stream_id, version",
+            [up_to_position],
+        )
+        while chunk := cursor.fetchmany(chunk_size):
+            for position, event_id, stream_id, version, type_, schema_version, data, metadata, at in chunk:
+                # Django's connection reads jsonb as text.
+                yield (
+                    position,
+                    event_id,
+                    stream_id,
+                    version,
+                    type_,
+                    schema_version,
+                    json.loads(data),
+                    json.loads(metadata),
+                    at,
+                )

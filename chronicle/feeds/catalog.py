@@ -7,9 +7,10 @@ A feed is the whole chronicle ("all"), one country ("countries/by") or one topic
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
+from uuid import UUID
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
@@ -121,24 +122,26 @@ def every_feed() -> list[Feed]:
     return [Feed(), *(Feed(topic=slug) for slug in TOPICS), *(Feed(country=code) for code in sorted(countries))]
 
 
-def affected_feeds(revisions: Iterable[PublicRevision]) -> dict[str, int]:
+def affected_feeds(
+    revisions: Iterable[PublicRevision], before: Mapping[UUID, dict | None] | None = None
+) -> dict[str, int]:
     """Feed path → the highest position among `revisions` that changes it.
 
     A correction or update may drop a country or topic, so the feeds of the content
-    before it are touched as well as those after it.
+    before it are touched as well as those after it. `before`, when the caller knows it,
+    is each development's public content before the first of `revisions`; without it,
+    that content is read from the earlier revisions in the database.
     """
     affected: dict[str, int] = {}
+    known = dict(before) if before is not None else None
     for revision in revisions:
         contents = [revision.content]
         if revision.kind != RevisionKind.PUBLISHED:
-            before = (
-                PublicRevision.objects.filter(development_id=revision.development_id, position__lt=revision.position)
-                .order_by("-position")
-                .values_list("content", flat=True)
-                .first()
-            )
-            if before is not None:
-                contents.append(before)
+            earlier = known.get(revision.development_id) if known is not None else _content_before(revision)
+            if earlier is not None:
+                contents.append(earlier)
+        if known is not None:
+            known[revision.development_id] = revision.content
         feeds = {Feed()}
         for content in contents:
             feeds.update(Feed(country=code) for code in content["countries"])
@@ -146,3 +149,12 @@ def affected_feeds(revisions: Iterable[PublicRevision]) -> dict[str, int]:
         for feed in feeds:
             affected[feed.path] = max(affected.get(feed.path, 0), revision.position)
     return affected
+
+
+def _content_before(revision: PublicRevision) -> dict | None:
+    return (
+        PublicRevision.objects.filter(development_id=revision.development_id, position__lt=revision.position)
+        .order_by("-position")
+        .values_list("content", flat=True)
+        .first()
+    )

@@ -144,8 +144,22 @@ class Tick:
     label: str
 
 
+class _TimeAxis:
+    """A chart's time axis: its ticks reach 5 px below the line, their labels 18 px."""
+
+    axis_y: float
+
+    @property
+    def tick_end(self) -> float:
+        return self.axis_y + 5
+
+    @property
+    def label_y(self) -> float:
+        return self.axis_y + 18
+
+
 @dataclass
-class Chart:
+class Chart(_TimeAxis):
     first: date
     last: date
     unit: str
@@ -161,14 +175,6 @@ class Chart:
     width = WIDTH
     plot_left = PLOT_LEFT
     plot_right = PLOT_RIGHT
-
-    @property
-    def tick_end(self) -> float:
-        return self.axis_y + 5
-
-    @property
-    def label_y(self) -> float:
-        return self.axis_y + 18
 
     @property
     def aggregated(self) -> bool:
@@ -429,7 +435,7 @@ class Point:
 
 
 @dataclass
-class FigureChart:
+class FigureChart(_TimeAxis):
     key: tuple[str, str]  # what it measures, and the unit or currency
     measure: str
     first: date
@@ -445,14 +451,6 @@ class FigureChart:
     @property
     def height(self) -> float:
         return self.axis_y + AXIS_HEIGHT
-
-    @property
-    def tick_end(self) -> float:
-        return self.axis_y + 5
-
-    @property
-    def label_y(self) -> float:
-        return self.axis_y + 18
 
 
 def figure(key: tuple[str, str], measure: str, observations: Sequence[Observation], value_label) -> FigureChart | None:

@@ -3,6 +3,8 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
+from chronicle.eventstore.admin import ReadOnlyAdmin
+
 from . import endpoints
 from .models import Delivery, Endpoint
 
@@ -67,17 +69,8 @@ class EndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyAdmin):
     list_display = ["attempted_at", "endpoint", "position", "event_type", "attempt", "outcome", "status_code"]
     list_filter = ["outcome"]
     search_fields = ["webhook_id", "endpoint__url"]
     list_select_related = ["endpoint"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

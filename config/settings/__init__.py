@@ -66,6 +66,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "chronicle.eventstore",
     "chronicle.developments",
     "chronicle.api",
@@ -86,6 +89,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "chronicle.twofactor.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -236,6 +241,9 @@ EMAIL_USE_LOCALTIME = True
 # -- Celery ------------------------------------------------------------------------------
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL") or "filesystem://"
+if CELERY_BROKER_URL == "filesystem://":
+    # The filesystem transport has no host, but kombu warns at every start without one.
+    CELERY_BROKER_URL = "filesystem://localhost/"
 # Publishing must not hang when the broker is down: give up quickly, catch up later.
 # Without socket timeouts a broker that accepts connections but never answers (hung, or
 # gone behind a firewall that drops packets) would block publications and subscriptions.
@@ -246,7 +254,7 @@ REDIS_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
     "socket_timeout": 3,
 }
-if CELERY_BROKER_URL == "filesystem://":
+if CELERY_BROKER_URL.startswith("filesystem://"):
     BROKER_DIR = VAR_DIR / "broker"  # its folders are made by the Celery app (config/celery_app.py)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
@@ -315,7 +323,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "chronicle.api.authentication.ApiKeyAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "chronicle.twofactor.authentication.SessionAuthentication",
     ],
     "DEFAULT_PARSER_CLASSES": [
         "chronicle.api.parsers.JSONParser",
@@ -368,6 +376,14 @@ ADMIN_LOGIN_LOCKOUT_SECONDS = env_int("ADMIN_LOGIN_LOCKOUT_SECONDS", 900)
 if ADMIN_LOGIN_FAILURE_LIMIT < 1 or ADMIN_LOGIN_LOCKOUT_SECONDS < 1:
     raise ImproperlyConfigured("ADMIN_LOGIN_FAILURE_LIMIT and ADMIN_LOGIN_LOCKOUT_SECONDS must be at least 1.")
 
+# Every staff account signs in to the admin with a password and a code from an authenticator
+# app (chronicle.twofactor); on by default unless DEBUG (bin/run's demo). With it off, only
+# those who set it up give a code.
+ADMIN_REQUIRE_TWO_FACTOR = env_bool("ADMIN_REQUIRE_TWO_FACTOR", not DEBUG)
+OTP_TOTP_ISSUER = "Chronicle"
+# The admin must not show anyone's authenticator key or backup codes, even to a superuser.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
@@ -382,5 +398,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL") or "INFO"},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own console handler would print every line the root handler prints too.
+        "django": {"handlers": [], "level": "INFO"},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }

@@ -1,6 +1,26 @@
 """Helpers for admin pages (the users are the root conftest's)."""
 
+import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
+
+from tests.browsing import new_page, sign_in
+
+
+@pytest.fixture
+def signed_in(browser, live_server):
+    """signed_in("cora-curator") opens a browser of their own, signed in through the form."""
+    pages = []
+
+    def open_as(username: str, next: str = "/admin/"):
+        pages.append(new_page(browser, live_server.url))
+        sign_in(pages[-1], username, next=next)
+        expect(pages[-1].locator("#site-name")).to_be_visible()
+        return pages[-1]
+
+    yield open_as
+    for page in pages:
+        page.context.close()
 
 
 def change_url(development_id):

@@ -2,12 +2,11 @@
 or serious on the pages curators and editors use."""
 
 import pytest
-from playwright.sync_api import expect
 
 from chronicle.developments import commands
 from tests.accessibility import axe_violations
 from tests.admin.conftest import change_url
-from tests.factories import PASSWORD, content_data, published_development
+from tests.factories import content_data, published_development
 
 pytestmark = pytest.mark.browser
 
@@ -16,27 +15,6 @@ LONG_TITLE = (
     "Beltelecom and Huawei complete the second stage of 5G network tests at the Great Stone "
     "industrial park and in the Kopylsky district"
 )
-
-
-@pytest.fixture
-def signed_in(browser, live_server):
-    contexts = []
-
-    def open_as(username):
-        context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        page.goto("/admin/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", PASSWORD)
-        page.click("input[type=submit]")
-        expect(page.locator("#site-name")).to_be_visible()
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
 
 
 @pytest.fixture

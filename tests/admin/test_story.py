@@ -5,41 +5,18 @@ from playwright.sync_api import expect
 
 from chronicle.developments.models import DevelopmentRecord, PublicDevelopment, PublicRevision
 from chronicle.eventstore.models import Event
-from tests.admin.conftest import change_url
-from tests.factories import PASSWORD
+from tests.admin.conftest import LIST_URL, change_url
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def sign_in(browser, live_server):
-    """sign_in("cora-curator") opens a browser of their own, signed in through the login form."""
-    contexts = []
-
-    def open_as(username):
-        context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        page.goto("/admin/login/?next=/admin/developments/developmentrecord/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", PASSWORD)
-        page.click("input[type=submit]")
-        expect(page.locator("#changelist")).to_be_visible()
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
 
 
 def _message(page, text):
     expect(page.locator("ul.messagelist")).to_contain_text(text)
 
 
-def test_draft_review_publish_correct_and_the_guards(sign_in, curator, editor, screenshot):
-    cora = sign_in("cora-curator")
-    eddie = sign_in("eddie-editor")
+def test_draft_review_publish_correct_and_the_guards(signed_in, curator, editor, screenshot):
+    cora = signed_in("cora-curator", next=LIST_URL)
+    eddie = signed_in("eddie-editor", next=LIST_URL)
 
     # The curator drafts a development with a source and submits it.
     cora.click("text=Add development")

@@ -1,12 +1,20 @@
 import json
+import subprocess
+import sys
+import time
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import OperationalError, transaction
 
-from chronicle.developments import commands, importing
+from chronicle.developments import commands, importing, projections
 from chronicle.developments.models import PublicDevelopment, PublicRevision
+from chronicle.eventstore import store
 from chronicle.eventstore.models import Event
+from chronicle.feeds import tasks as feed_tasks
+from chronicle.feeds.models import FeedState
 from tests.factories import content_data
+from tests.services import ROOT, shared_database_url, worker_environment
 
 pytestmark = pytest.mark.django_db
 
@@ -275,3 +283,166 @@ def test_progress_in_a_log_is_a_line_every_few_seconds_not_a_bar(tmp_path, monke
     lines = log.getvalue().splitlines()
     assert "\r" not in log.getvalue()
     assert lines[-1].startswith("2 of 2 (100%) records")
+
+
+# -- batches: an interrupted run resumes; a second run appends nothing ----------------------
+
+
+def outcome_of_the_import():
+    """What an import leaves, without what differs between any two runs (ids of commands,
+    positions, times): events, read models, and the feeds queued for regeneration."""
+    changing = {"position", "last_public_position", "recorded_at", "updated_at", "created_at", "last_changed_at"}
+    changing |= {"first_published_at", "id"}
+    events = [
+        (e.stream_id, e.version, e.type, e.data, {k: v for k, v in e.metadata.items() if k != "causation_id"})
+        for e in Event.objects.order_by("stream_id", "version")
+    ]
+    read_models = {
+        model._meta.db_table: sorted(
+            (sorted((k, repr(v)) for k, v in row.items() if k not in changing) for row in model.objects.values()),
+        )
+        for model in projections.READ_MODELS
+    }
+    return events, read_models, sorted(FeedState.objects.filter(queued=True).values_list("path", flat=True))
+
+
+@pytest.fixture
+def feeds_sent(monkeypatch):
+    sent = []
+    monkeypatch.setattr(feed_tasks.regenerate_feed, "apply_async", lambda args, **options: sent.append(args[0]))
+    return sent
+
+
+def five_records(tmp_path):
+    countries = (["BY"], ["CN"], ["RU"], ["BY", "RU"], ["KZ"])
+    topics = (["5g"], ["trade"], ["iptv"], ["5g"], ["postal"])
+    return import_file(
+        tmp_path,
+        *(record(f"record-{n}", countries=c, topics=t) for n, (c, t) in enumerate(zip(countries, topics, strict=True))),
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_interrupted_import_resumes_says_so_and_ends_as_one_uninterrupted_run(
+    tmp_path, monkeypatch, capsys, feeds_sent, django_capture_on_commit_callbacks
+):
+    path = five_records(tmp_path)
+    monkeypatch.setattr(importing, "BATCH_SIZE", 2)
+    commands.system_user(importing.IMPORT_ACTOR)  # the same actor in both runs
+    with transaction.atomic():  # one uninterrupted run, then undone
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("load_chronicle", str(path))
+        uninterrupted, uninterrupted_feeds = outcome_of_the_import(), sorted(set(feeds_sent))
+        transaction.set_rollback(True)
+    assert len(uninterrupted[0]) == 15
+    capsys.readouterr()
+    feeds_sent.clear()
+
+    # The connection is lost once the second batch has written its events.
+    insert_new = projections.insert_new
+    calls = []
+
+    def lost_on_the_second_batch(projected):
+        calls.append(projected)
+        if len(calls) == 2:
+            raise OperationalError("server closed the connection unexpectedly")
+        insert_new(projected)
+
+    monkeypatch.setattr(projections, "insert_new", lost_on_the_second_batch)
+    with pytest.raises(OperationalError):
+        call_command("load_chronicle", str(path))
+    assert "stopped after 2 of 5 records; those stay loaded" in capsys.readouterr().err
+    assert Event.objects.count() == 6  # the first batch, whole; nothing of the second
+    assert PublicDevelopment.objects.count() == 2
+
+    monkeypatch.setattr(projections, "insert_new", insert_new)
+    call_command("load_chronicle", str(path))
+    out = capsys.readouterr().out
+    assert "resuming: 2 of 5 records already in the log, continuing" in out
+    assert (
+        "loaded 5 developments — 3 new, 0 corrected, 0 updated, 2 unchanged (2 of them loaded by an earlier run" in out
+    )
+    assert outcome_of_the_import() == uninterrupted
+    assert sorted(set(feeds_sent)) == uninterrupted_feeds
+
+
+def test_a_file_that_grew_since_it_was_loaded_is_not_taken_for_a_resumed_run(tmp_path, capsys):
+    call_command("load_chronicle", str(import_file(tmp_path, record("first-record"), name="v1.json")))
+    call_command("load_chronicle", str(import_file(tmp_path, record("first-record"), record("second-record"))))
+    out = capsys.readouterr().out
+    assert "resuming" not in out
+    assert "loaded 2 developments — 1 new, 0 corrected, 0 updated, 1 unchanged." in out
+
+
+def test_a_second_run_appends_nothing_says_so_and_reads_the_log_by_the_batch(
+    tmp_path, monkeypatch, capsys, django_assert_max_num_queries
+):
+    monkeypatch.setattr(importing, "BATCH_SIZE", 25)
+    path = import_file(tmp_path, *(record(f"record-{n}") for n in range(100)))
+    # A few statements a batch (four batches), none a record.
+    with django_assert_max_num_queries(6 + 4 * 11):
+        call_command("load_chronicle", str(path))
+    events = Event.objects.count()
+    capsys.readouterr()
+    with django_assert_max_num_queries(6 + 4 * 3):
+        call_command("load_chronicle", str(path))
+    assert Event.objects.count() == events == 300
+    out = capsys.readouterr().out
+    assert "nothing to do; all 100 developments are already up to date" in out
+    assert "resuming" not in out
+
+
+def test_records_cut_anywhere_by_the_reading_chunks_load_as_written(tmp_path, monkeypatch):
+    monkeypatch.setattr(importing, "CHUNK_CHARACTERS", 7)
+    records = [
+        record("first-record", places=[{"name": "Minsk", "country": "BY", "lat": 53.912345, "lon": 27.5}]),
+        record("second-record", title="Белтелеком \u2014 “5G” tests", summary="Line one\nline two"),
+    ]
+    path = tmp_path / "spaced.json"
+    path.write_text(json.dumps({"developments": records, "format": "chronicle-import/1"}, indent=3, ensure_ascii=False))
+    loaded = list(importing.read_import_file(path))
+    assert [r.key for r in loaded] == ["first-record", "second-record"]
+    assert loaded[0].content.places[0].lat == 53.912345
+    assert loaded[1].content.title == "Белтелеком — “5G” tests"
+    assert loaded[1].content.summary == "Line one\nline two"
+
+
+def test_a_file_with_a_key_twice_at_the_top_is_read_as_json_reads_it(tmp_path):
+    path = tmp_path / "twice.json"
+    path.write_text(
+        '{"format": "chronicle-import/1", "developments": [], "developments": ' + json.dumps([record()]) + "}"
+    )
+    assert [r.key for r in importing.read_import_file(path)] == ["beltelecom-5g-2021"]
+
+
+@pytest.mark.postgres
+def test_a_tailing_reader_sees_every_event_of_imports_and_commands_writing_together(transactional_db, tmp_path):
+    commands.system_user(importing.IMPORT_ACTOR)  # created up front: the processes must not race on it
+    files = [
+        import_file(tmp_path, *(record(f"import-{n}-{i}") for i in range(40)), name=f"import-{n}.json")
+        for n in range(3)
+    ]
+    writers = [f"writer-{n}" for n in range(2)]
+    for name in writers:
+        commands.system_user(name)
+    env = worker_environment({"DATABASE_URL": shared_database_url()})
+    processes = [
+        subprocess.Popen([sys.executable, "-m", "tests.developments.importer", str(path), "4"], cwd=ROOT, env=env)
+        for path in files
+    ] + [
+        subprocess.Popen([sys.executable, "-m", "tests.eventstore.writer", name, "20"], cwd=ROOT, env=env)
+        for name in writers
+    ]
+    expected = 3 * 40 * 3 + 2 * 20 * 2
+    seen, cursor, deadline = [], 0, None
+    while len(seen) < expected and (deadline is None or time.monotonic() < deadline):
+        if deadline is None and all(process.poll() is not None for process in processes):
+            deadline = time.monotonic() + 30
+        page = store.read_after(cursor, limit=50)
+        seen += [event.position for event in page]
+        if page:
+            cursor = page[-1].position
+    assert [process.wait() for process in processes] == [0] * len(processes)
+    committed = list(Event.objects.order_by("position").values_list("position", flat=True))
+    assert len(committed) == expected
+    assert seen == committed  # every committed event, once each, in position order

@@ -1,5 +1,6 @@
 import json
 import smtplib
+import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from chronicle.developments import commands
 from chronicle.developments.models import PublicRevision
-from chronicle.digests import delivery
+from chronicle.digests import delivery, tokens
 from chronicle.digests.models import Digest, DigestState, SentDevelopment, SubscriberState
 from chronicle.feeds import rendering
 from chronicle.feeds.catalog import Feed
@@ -341,3 +342,47 @@ def test_a_pass_whose_message_from_beat_was_lost_starts_late_and_only_once(curat
     assert all("Published while the broker was down" in titles_in(m) for m in mail.outbox)
     with time_machine.travel(datetime(2030, 1, 3, 5, 0, tzinfo=UTC), tick=False):
         assert delivery.missed_passes() == [], "before Thursday's time, Wednesday's pass is the latest and it ran"
+
+
+def test_subscribers_who_get_the_same_digest_each_get_their_own_links(curator, editor):
+    readers = [confirmed_subscriber(f"reader{n}@example.org", topics=["5g"]) for n in range(3)]
+    publish(curator, editor, "shared-news", topics=["5g"])
+
+    delivery.run_pass("daily", DAY_1)
+
+    bodies = set()
+    for reader in readers:
+        (digest,) = digests_to(reader.email)
+        html = digest.alternatives[0].content
+        unsubscribe = digest.message()["List-Unsubscribe"].strip("<>")
+        manage = next(line.split(": ", 1)[1] for line in digest.body.splitlines() if line.startswith("Change what"))
+        assert f"Unsubscribe: {unsubscribe}\n" in digest.body
+        assert f'href="{unsubscribe}"' in html and f'href="{manage}"' in html
+        assert tokens.read(tokens.UNSUBSCRIBE, unsubscribe.rstrip("/").rsplit("/", 1)[1]) == reader
+        assert tokens.read(tokens.MANAGE, manage.rstrip("/").rsplit("/", 1)[1]) == reader
+        bodies.add(digest.body.replace(unsubscribe, "").replace(manage, ""))
+    assert len(bodies) == 1
+
+
+class ReclaimingBackend(FlakyBackend):
+    """While a message is with the server, the sending worker's lease runs out and another
+    worker claims the row."""
+
+    def send_messages(self, messages):
+        Digest.objects.update(claim=uuid.uuid4(), claimed_at=timezone.now())
+        return super().send_messages(messages)
+
+
+def test_a_worker_that_lost_its_claim_records_nothing(curator, editor, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.ReclaimingBackend"
+    subscriber = confirmed_subscriber("reader@example.org")
+    publish(curator, editor, "news")
+    high_water = subscriber.high_water
+
+    delivery.run_pass("daily", DAY_1)
+
+    assert len(mail.outbox) == 1
+    assert Digest.objects.get().state == DigestState.SENDING, "the worker holding the claim records it"
+    subscriber.refresh_from_db()
+    assert (subscriber.high_water, subscriber.last_digest_at) == (high_water, None)
+    assert not SentDevelopment.objects.exists()

@@ -30,6 +30,8 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLResolver, get_resolver
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from chronicle.api.models import ApiKey
 from chronicle.developments import commands
@@ -170,9 +172,10 @@ TABLE: dict[str, list[Case]] = {
     "admin/r/<path:content_type_id>/<path:object_id>/": [
         get(lambda w: f"/admin/r/{w.user_type}/{w.users['curator'].pk}/", "login login login login 404 404 404")
     ],
-    r"admin/^(?P<app_label>auth|eventstore|developments|api|digests|webhooks)/$": [
+    r"admin/^(?P<app_label>auth|otp_totp|otp_static|eventstore|developments|api|digests|webhooks)/$": [
         get("/admin/developments/", "login login login login 200 200 200"),
         get("/admin/api/", "login login login login 404 200 200"),
+        get("/admin/otp_totp/", "login login login login 404 404 200"),
     ],
     "admin/(?P<url>.*)$": [get("/admin/no-such-page/", "login login login login 404 404 404")],
     **_admin_model_pages(
@@ -280,6 +283,42 @@ TABLE.update(
         ),
     }
 )
+TABLE.update(
+    {
+        # Two-factor sign-in: each staff member's own pages (these users have no device, and
+        # two factors are not required here: tests/twofactor is about that).
+        "admin/two-factor/": [get("/admin/two-factor/", "login login login login 200 200 200")],
+        "admin/two-factor/code/": [get("/admin/two-factor/code/", STAFF)],  # no code to give: on to the admin
+        "admin/two-factor/set-up/": [get("/admin/two-factor/set-up/", "login login login login 200 200 200")],
+        "admin/two-factor/backup-codes/": [
+            get("/admin/two-factor/backup-codes/", "login login login login 405 405 405"),
+            post("/admin/two-factor/backup-codes/", STAFF),  # no authenticator yet: sent to set one up
+        ],
+        # Anyone's devices: a superuser removes a lost one; nobody sees a key again.
+        **_admin_model_pages(
+            "otp_totp/totpdevice",
+            lambda w: w.authenticator.pk,
+            changelist=ADMIN_ONLY,
+            add=ADMIN_ONLY,
+            change=ADMIN_ONLY,
+            delete=ADMIN_ONLY,
+        ),
+        "admin/otp_totp/totpdevice/<int:pk>/config/": [
+            get(lambda w: f"/admin/otp_totp/totpdevice/{w.authenticator.pk}/config/", NOBODY)
+        ],
+        "admin/otp_totp/totpdevice/<int:pk>/qrcode/": [
+            get(lambda w: f"/admin/otp_totp/totpdevice/{w.authenticator.pk}/qrcode/", NOBODY)
+        ],
+        **_admin_model_pages(
+            "otp_static/staticdevice",
+            lambda w: w.backup_codes.pk,
+            changelist=ADMIN_ONLY,
+            add=ADMIN_ONLY,
+            change=ADMIN_ONLY,
+            delete=ADMIN_ONLY,
+        ),
+    }
+)
 # The admin's list actions and saving an existing development, beside their pages.
 TABLE[f"{DEVELOPMENTS[1:]}<path:object_id>/change/"].append(
     post(
@@ -369,6 +408,8 @@ def world(roles, settings, tmp_path, django_user_model):
         group=roles["Curators"],
         event=Event.objects.first(),
         user_type=ContentType.objects.get_for_model(django_user_model).pk,
+        authenticator=TOTPDevice.objects.create(user=author, name="Authenticator app"),
+        backup_codes=StaticDevice.objects.create(user=author, name="Backup codes"),
     )
 
 

@@ -31,24 +31,3 @@ def partner(db, django_user_model):
     user = django_user_model.objects.create_user("acme-partner", email="hooks@acme.example", password="x-long-pass")
     _, key = ApiKey.issue(name="Acme", owner=user)
     return user, {"authorization": f"Api-Key {key}"}
-
-
-@pytest.fixture
-def publisher(db):
-    from chronicle.developments import commands
-
-    return commands.system_user("webhook-test-publisher")
-
-
-@pytest.fixture
-def publish(publisher):
-    from chronicle.developments import commands
-    from tests.factories import content_data
-
-    def publish(slug: str, **overrides):
-        outcome = commands.draft_development(content_data(**overrides), actor=publisher, slug=slug)
-        commands.submit_development(outcome.development_id, actor=publisher)
-        commands.publish_development(outcome.development_id, actor=publisher)
-        return outcome.development_id
-
-    return publish

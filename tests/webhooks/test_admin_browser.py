@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from chronicle.webhooks import delivery, endpoints
+from tests.browsing import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -21,10 +22,7 @@ def test_an_operator_reads_an_endpoints_delivery_log_and_pauses_it(
     endpoint.__class__.objects.filter(pk=endpoint.pk).update(next_attempt_at=None)
     delivery.deliver_due()  # delivered
 
-    page.goto("/admin/login/?next=/admin/webhooks/endpoint/")
-    page.fill("#id_username", "olga-operator")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
+    sign_in(page, "olga-operator", next="/admin/webhooks/endpoint/")
     expect(page.locator("#result_list")).to_contain_text(hooks.url)
     page.click(f"text={hooks.url}")
 

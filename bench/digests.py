@@ -1,6 +1,6 @@
 """Benchmark one digest pass against sending the same messages raw.
 
-    /work/main/.venv/bin/python bench/digests.py [--subscribers 10000] [--small 1000] [--developments 200]
+    /work/main/.venv/bin/python bench/digests.py [--subscribers 5000] [--small 500] [--developments 200] [--profile]
 
 Creates the scratch PostgreSQL database chronicle_bench_digests (dropped at the end),
 publishes the developments through the command layer, adds confirmed subscribers with
@@ -11,7 +11,8 @@ varied scopes, and starts an aiosmtpd sink in its own process on loopback. Then:
 2. the large pass's messages, read back from the sink and held in memory, sent again
    over one SMTP connection with smtplib: the raw rate, measured in the same run;
 3. with --trace, both passes again under tracemalloc (the peak of Python allocations
-   during the pass; several times slower).
+   during the pass; several times slower);
+4. with --profile, the large pass again under cProfile: where its time goes.
 
 Targets (the issue): pass rate >= 0.5x the raw rate; peak memory at the large size
 <= 1.5x that at the small size.
@@ -116,8 +117,10 @@ def reset_ledger() -> None:
 # -- one pass (its own process) ------------------------------------------------------------
 
 
-def run_pass(frequency: str, port: int, trace: bool) -> None:
+def run_pass(frequency: str, port: int, trace: bool, profile: bool) -> None:
     setup_django(f"smtp://127.0.0.1:{port}")
+    import cProfile
+    import pstats
     import tracemalloc
 
     from chronicle.digests import delivery
@@ -125,9 +128,15 @@ def run_pass(frequency: str, port: int, trace: bool) -> None:
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if trace:
         tracemalloc.start()
+    profiler = cProfile.Profile()
     started = time.perf_counter()
+    if profile:
+        profiler.enable()
     _, tally = delivery.run_pass(frequency, DAY)
+    profiler.disable()
     elapsed = time.perf_counter() - started
+    if profile:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
     result = {
         "sent": tally.sent,
         "nothing_new": tally.nothing_new,
@@ -141,10 +150,14 @@ def run_pass(frequency: str, port: int, trace: bool) -> None:
     print(json.dumps(result))
 
 
-def child_pass(frequency: str, port: int, *, trace: bool = False) -> dict:
-    command = [sys.executable, __file__, "pass", frequency, str(port)] + (["--trace"] if trace else [])
+def child_pass(frequency: str, port: int, *, trace: bool = False, profile: bool = False) -> dict:
+    command = [sys.executable, __file__, "pass", frequency, str(port)]
+    command += (["--trace"] if trace else []) + (["--profile"] if profile else [])
     output = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    *profiled, result = output.strip().splitlines()
+    if profile:
+        print("\n".join(profiled))
+    return json.loads(result)
 
 
 def send_raw(messages, port: int) -> float:
@@ -160,10 +173,11 @@ def send_raw(messages, port: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--subscribers", type=int, default=10_000)
-    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--subscribers", type=int, default=5_000)
+    parser.add_argument("--small", type=int, default=500)
     parser.add_argument("--developments", type=int, default=200)
     parser.add_argument("--trace", action="store_true", help="also run both passes under tracemalloc (slow)")
+    parser.add_argument("--profile", action="store_true", help="also run the large pass under cProfile")
     options = parser.parse_args()
 
     admin_sql(f"DROP DATABASE IF EXISTS {DATABASE}")
@@ -235,6 +249,11 @@ def main() -> None:
                 f"{options.small}, {large_traced['traced_peak_bytes'] / 2**20:.1f} MiB at {options.subscribers}: "
                 f"{large_traced['traced_peak_bytes'] / small_traced['traced_peak_bytes']:.2f}x (target <= 1.5x)"
             )
+        if options.profile:
+            reset_ledger()
+            connection.close()
+            profiled = child_pass("daily", port, profile=True)
+            print(f"Under cProfile: {rate(profiled):.0f} messages/s")
     finally:
         if sink is not None:
             sink.stdin.close()
@@ -249,6 +268,6 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "sink":
         run_sink(int(sys.argv[2]), Path(sys.argv[3]))
     elif len(sys.argv) > 1 and sys.argv[1] == "pass":
-        run_pass(sys.argv[2], int(sys.argv[3]), trace="--trace" in sys.argv)
+        run_pass(sys.argv[2], int(sys.argv[3]), trace="--trace" in sys.argv, profile="--profile" in sys.argv)
     else:
         main()

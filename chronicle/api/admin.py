@@ -61,7 +61,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected keys", permissions=["change"])
     def revoke(self, request, queryset):
-        revoked = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        revoking = queryset.filter(revoked_at__isnull=True)
+        prefixes = list(revoking.values_list("prefix", flat=True))
+        revoked = revoking.update(revoked_at=timezone.now())
+        ApiKey.forget(prefixes)
         self.message_user(request, f"Revoked {revoked} key(s); requests with them now get 401.", messages.SUCCESS)
 
     def has_delete_permission(self, request, obj=None) -> bool:

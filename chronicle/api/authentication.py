@@ -34,7 +34,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         key = None
         if parsed is not None:
             prefix, secret = parsed
-            key = ApiKey.objects.select_related("owner").filter(prefix=prefix).first()
+            key = ApiKey.find(prefix)
             if key is not None and not key.matches(secret):
                 key = None
         if key is None:

@@ -36,14 +36,10 @@ def count_request(identity: str, rate: str) -> tuple[bool, float]:
     now = time.time()
     window = int(now // period)
     key = f"throttle:{identity}:{window}"
-    if cache.add(key, 1, timeout=period + 1):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # the window's counter expired just now
-            cache.add(key, 1, timeout=period + 1)
-            count = 1
+    try:
+        count = cache.incr(key)  # the window's counter exists but for its first request
+    except ValueError:
+        count = 1 if cache.add(key, 1, timeout=period + 1) else cache.incr(key)
     return count <= allowed, (window + 1) * period - now
 
 

@@ -29,7 +29,7 @@ from chronicle.eventstore import sealing, store
 from chronicle.eventstore.models import Event
 from chronicle.twofactor.authentication import SessionAuthentication
 
-from . import docs, filters, selectors, serializers, timelinejs
+from . import answers, docs, filters, selectors, serializers, timelinejs
 from .authentication import ApiKeyAuthentication
 from .conditional import etag_for, not_modified, with_validators
 from .throttling import AnonymousThrottle, PartnerThrottle
@@ -62,7 +62,7 @@ class PublicApiView(APIView):
         if body is None:
             body = build()
             cache.set(key, body, timeout=settings.API_BODY_CACHE_SECONDS)
-        return with_validators(Response(body), etag, last_modified)
+        return answers.mark_shareable(with_validators(Response(body), etag, last_modified))
 
 
 def _next_url(request, **changes) -> str:
@@ -85,6 +85,7 @@ class DevelopmentList(PublicApiView):
         responses={200: serializers.DevelopmentPageSerializer, 304: docs.NOT_MODIFIED, **docs.COMMON_ERRORS},
         examples=docs.ERROR_EXAMPLES[:2] + docs.ERROR_EXAMPLES[3:],
     )
+    @answers.kept
     def get(self, request):
         params = filters.read(request, filters.DevelopmentListParameters)
         position, last_modified = selectors.public_version(params.get("as_of"))
@@ -118,6 +119,7 @@ class Timeline(PublicApiView):
         responses={200: timelinejs.TimelineSerializer, 304: docs.NOT_MODIFIED, **docs.COMMON_ERRORS},
         examples=docs.ERROR_EXAMPLES[:2] + docs.ERROR_EXAMPLES[3:],
     )
+    @answers.kept
     def get(self, request):
         params = filters.read(request, filters.TimelineParameters)
         params.update(include_retracted=False, ordering="-date")
@@ -209,6 +211,7 @@ class DevelopmentDetail(PublicApiView):
         },
         examples=docs.ERROR_EXAMPLES,
     )
+    @answers.kept
     def get(self, request, identifier: str):
         if memento.ACCEPT_DATETIME in request.META:
             return _timeline(request, _development(identifier).id).redirect(request.META[memento.ACCEPT_DATETIME])
@@ -291,6 +294,7 @@ class DevelopmentHistory(PublicApiView):
         },
         examples=docs.ERROR_EXAMPLES,
     )
+    @answers.kept
     def get(self, request, identifier: str):
         params = filters.read(request, filters.HistoryParameters)
         development = _development(identifier)
@@ -381,6 +385,7 @@ def _developments_url(request, **query) -> str:
 class VocabularyView(PublicApiView):
     parameters = filters.NoParameters
 
+    @answers.kept
     def get(self, request):
         params = filters.read(request, self.parameters)
         position, last_modified = selectors.public_version()

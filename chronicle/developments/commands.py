@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from chronicle import database
@@ -99,9 +99,10 @@ def draft_development(
             continue
         events = domain.draft(candidate, content, actor=_actor_id(actor))
         try:
-            with _one_transaction():
-                return _record(development_id_for(candidate), None, events, actor, origin, correlation_id)
-        except VersionConflict:
+            with _one_transaction() as pipelined:
+                outcome = _record(development_id_for(candidate), None, events, actor, origin, correlation_id, pipelined)
+            return outcome()
+        except (VersionConflict, _StaleAppend):
             if slug is not None:
                 break
     raise DomainError(f"A development with the address “{candidates[-1]}” already exists; choose another slug.")
@@ -257,13 +258,15 @@ def _run(
     causation_id: uuid.UUID | None = None,
 ) -> Outcome:
     development_id = uuid.UUID(str(development_id))
+    loaded_version = 0
     try:
-        with _one_transaction():
+        with _one_transaction() as pipelined:
             # The read model holds the state the events fold to; loading it locks the development.
             start = projections.load(development_id)
             if start is None:
                 raise UnknownDevelopment("There is no development with this id.")
             state = start.state
+            loaded_version = state.version
             if expected_version is not None and expected_version > state.version:
                 raise ConflictError(
                     f"You sent version {expected_version}, but this development is at version {state.version}; "
@@ -275,41 +278,51 @@ def _run(
             if expected_version is not None and expected_version != state.version:
                 raise _conflict(store.read_stream(development_id), expected_version)
             events = decide(state)
-            return _record(development_id, start, events, actor, origin, correlation_id, causation_id)
-    except VersionConflict as conflict:
+            outcome = _record(development_id, start, events, actor, origin, correlation_id, pipelined, causation_id)
+        return outcome()
+    except (VersionConflict, _StaleAppend) as conflict:
         if isinstance(conflict, ConflictError):
             raise
         # Another writer appended between our read and our append: the same stale write, told
         # the same way (read after the rollback, so it includes their change).
-        raise _conflict(store.read_stream(development_id), conflict.expected) from None
+        raise _conflict(store.read_stream(development_id), loaded_version) from None
+
+
+class _StaleAppend(Exception):
+    """A pipelined append found its expected version taken when the transaction committed."""
 
 
 @contextmanager
-def _one_transaction() -> Iterator[None]:
+def _one_transaction() -> Iterator[bool]:
     """The command's transaction. If the database goes out of reach, say so clearly: nothing
     was recorded, or, when the connection was lost while committing, that it may have been.
 
     On PostgreSQL the statements travel pipelined, and the command sends BEGIN and COMMIT
     itself: BEGIN goes with the first statement, COMMIT with the read-model writes, so the
-    command waits only for what it reads (its state, the append's positions) and for the
-    commit. Django's own BEGIN, autocommit switches and commit would each wait for a round
-    trip of their own in a pipeline; here they find nothing left to do."""
+    command waits only for what it reads (its state; the append's positions when a public
+    event's read models need them) and for the commit. Django's own BEGIN, autocommit
+    switches and commit would each wait for a round trip of their own in a pipeline; here
+    they find nothing left to do. Yields whether the transaction is pipelined so."""
     outermost = not connection.in_atomic_block
     committing = False
     try:
         with transaction.atomic():
             if not (outermost and connection.vendor == "postgresql"):
-                yield
+                yield False
                 committing = outermost
             else:
                 pgconn = connection.connection
                 pgconn.autocommit = True  # so psycopg sends no BEGIN of its own
-                with pgconn.pipeline():
+                with connection.wrap_database_errors, pgconn.pipeline():
                     pgconn.execute("BEGIN")
-                    yield
+                    yield True
                     pgconn.execute("COMMIT")
                     committing = True
                 # Leaving the pipeline waited for the COMMIT: Django's commit finds nothing to do.
+    except IntegrityError as error:
+        if not store.is_stale_append(error):
+            raise
+        raise _StaleAppend from error
     except (OperationalError, InterfaceError) as error:
         if not database.unreachable():
             raise
@@ -323,15 +336,26 @@ def _record(
     actor,
     origin: str,
     correlation_id: uuid.UUID | None,
+    pipelined: bool,
     causation_id: uuid.UUID | None = None,
-) -> Outcome:
+) -> Callable[[], Outcome]:
+    """Record `events` in the command's transaction; return how to read the outcome once it
+    has committed."""
     version = start.state.version if start else 0
     if not events:
-        return Outcome(development_id, version, [])
-    recorded = record_changes(
-        [Change(development_id, start, events)], metadata=event_metadata(actor, origin, correlation_id, causation_id)
-    )
-    return Outcome(development_id, recorded[-1].version, recorded)
+        return partial(Outcome, development_id, version, [])
+    metadata = event_metadata(actor, origin, correlation_id, causation_id)
+    if pipelined and all(event.revision_kind is None for event in events):
+        # Nothing public: no read model needs the new positions, so nothing waits for them.
+        sent = store.send_append([StreamAppend(development_id, version, _new_events(events), metadata)])
+        projections.save([projections.project(sent.events, start)])
+        return lambda: Outcome(development_id, sent.events[-1].version, sent.recorded())
+    recorded = record_changes([Change(development_id, start, events)], metadata=metadata)
+    return partial(Outcome, development_id, recorded[-1].version, recorded)
+
+
+def _new_events(events: list[Event]) -> list[NewEvent]:
+    return [NewEvent(type=event.type, data=event.data()) for event in events]
 
 
 class Change(NamedTuple):
@@ -352,7 +376,7 @@ def record_changes(
         StreamAppend(
             change.development_id,
             change.start.state.version if change.start else 0,
-            [NewEvent(type=event.type, data=event.data()) for event in change.events],
+            _new_events(change.events),
             metadata or event_metadata(actor, origin),
         )
         for change in changes

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import RFC5322_EMAIL_LINE_LENGTH_LIMIT, SafeMIMEMultipart
 from django.template.loader import render_to_string
 from django.utils.html import conditional_escape
 
@@ -54,6 +55,7 @@ def already_subscribed(subscriber: Subscriber) -> EmailMultiAlternatives:
 # Where a recipient's own links go in a digest rendered for everyone who gets the same one.
 # No text in a digest holds a NUL: the domain refuses control characters.
 LINK_MARKS = {tokens.MANAGE: "\0manage_url\0", tokens.UNSUBSCRIBE: "\0unsubscribe_url\0"}
+HTML_LINK_MARKS = {purpose: mark.replace("_url", "_url_html") for purpose, mark in LINK_MARKS.items()}
 
 
 def _digest_context(subscriber: Subscriber, content, **links: str) -> dict:
@@ -67,24 +69,92 @@ def _digest_context(subscriber: Subscriber, content, **links: str) -> dict:
 
 
 class DigestMails:
-    """Digest emails that render each distinct digest once: subscribers whose digests show
-    the same revisions, at the same frequency and scope, differ only in their own links."""
+    """Digest emails that render and encode each distinct digest once: subscribers whose
+    digests show the same revisions, at the same frequency and scope, differ only in their
+    own links."""
 
     def __init__(self) -> None:
-        self._rendered: dict[tuple, tuple[str, str, str]] = {}
+        self._shared: dict[tuple, SharedDigest] = {}
 
     def message(self, subscriber: Subscriber, content, message_id: str) -> EmailMultiAlternatives:
-        context = _digest_context(subscriber, content, manage_url="", unsubscribe_url="")
+        context = _digest_context(subscriber, content)
         key = (content.content_hash, context["frequency"], context["scoped"])
-        if key not in self._rendered:
+        if key not in self._shared:
             marks = {f"{purpose}_url": mark for purpose, mark in LINK_MARKS.items()}
-            self._rendered[key] = render("digest", {**context, **marks})
-        subject, text, html = self._rendered[key]
+            self._shared[key] = SharedDigest(*render("digest", {**context, **marks}))
         links = {purpose: tokens.url(purpose, subscriber) for purpose in LINK_MARKS}
+        return self._shared[key].to(subscriber.email, links, _list_headers(subscriber, links, message_id))
+
+
+class SharedDigest:
+    """One digest's subject, text and HTML with marks for the links, and its MIME body
+    encoded once; each recipient's copy only has their links put in."""
+
+    def __init__(self, subject: str, text: str, html: str) -> None:
         for purpose, mark in LINK_MARKS.items():
-            text = text.replace(mark, links[purpose])
-            html = html.replace(mark, conditional_escape(links[purpose]))
-        return compose(subscriber.email, subject, text, html, headers=_list_headers(subscriber, links, message_id))
+            html = html.replace(mark, HTML_LINK_MARKS[purpose])
+        self.subject, self.text, self.html = subject, text, html
+        self.linked_lines = [line for line in f"{text}\n{html}".splitlines() if "\0" in line]
+        built = compose("recipient@invalid", subject, text, html).message()
+        _headers, body = built.as_bytes().split(b"\n\n", 1)
+        self.boundary = built.get_boundary()
+        # A body with long lines is quoted-printable, where a link cannot simply be put in.
+        plain = all(part["Content-Transfer-Encoding"] in ("7bit", "8bit") for part in built.get_payload())
+        self.body = body if plain else None
+
+    def to(self, address: str, links: dict[str, str], headers: dict[str, str]) -> EmailMultiAlternatives:
+        replacements = {LINK_MARKS[purpose]: url for purpose, url in links.items()}
+        replacements |= {HTML_LINK_MARKS[purpose]: conditional_escape(url) for purpose, url in links.items()}
+
+        def linked(text: str) -> str:
+            for mark, url in replacements.items():
+                text = text.replace(mark, url)
+            return text
+
+        email = EncodedDigest(self.subject, linked(self.text), to=[address], headers=headers)
+        email.attach_alternative(linked(self.html), "text/html")
+        # The shared body takes the links as they are when that is what Django would write.
+        as_written = self.body is not None and all(url.isascii() for url in links.values())
+        if as_written and not any(_too_long(linked(line)) for line in self.linked_lines):
+            body = self.body
+            for mark, url in replacements.items():
+                body = body.replace(mark.encode(), url.encode())
+            email.encoded_body = (self.boundary, body)
+        return email
+
+
+def _too_long(line: str) -> bool:
+    """Whether Django would quote-printable the part for this line (RFC 5322's limit)."""
+    return len(line.encode(errors="surrogateescape")) > RFC5322_EMAIL_LINE_LENGTH_LIMIT
+
+
+class EncodedDigest(EmailMultiAlternatives):
+    """A digest whose MIME body was encoded once and shared: the same bytes Django would
+    write for its text and HTML, without encoding them again for every recipient."""
+
+    encoded_body: tuple[str, bytes] | None = None
+
+    def _create_alternatives(self, msg):
+        if self.encoded_body is None:
+            return super()._create_alternatives(msg)
+        return EncodedAlternatives(*self.encoded_body, encoding=self.encoding or settings.DEFAULT_CHARSET)
+
+
+# Stands for the encoded parts while the generator writes the headers (the payload comes last).
+BODY_MARK = "\0body\0"
+
+
+class EncodedAlternatives(SafeMIMEMultipart):
+    """multipart/alternative whose parts are already encoded (with "\n" line breaks)."""
+
+    def __init__(self, boundary: str, encoded: bytes, *, encoding: str) -> None:
+        super().__init__("alternative", boundary=boundary, encoding=encoding)
+        self.encoded = encoded
+        self.set_payload(BODY_MARK)
+
+    def as_bytes(self, unixfrom: bool = False, linesep: str = "\n") -> bytes:
+        headers, _mark, after = super().as_bytes(unixfrom, linesep).rpartition(BODY_MARK.encode())
+        return headers + self.encoded.replace(b"\n", linesep.encode()) + after
 
 
 def _list_headers(subscriber: Subscriber, links: dict[str, str], message_id: str) -> dict[str, str]:

@@ -24,11 +24,12 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from django.db import IntegrityError, connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -44,6 +45,7 @@ from .visibility import VISIBLE, visible
 # APPEND_LOCK; IN_FLIGHT is held shared by every append until its commit.
 APPEND_LOCK_KEY = 0x4348524E
 IN_FLIGHT_LOCK_KEY = 0x43485249
+STREAM_VERSION_CONSTRAINT = "event_stream_version_unique"
 
 
 @dataclass(frozen=True)
@@ -155,20 +157,9 @@ def _conflict(item: StreamAppend) -> VersionConflict:
 
 
 def _append_orm(appends: Sequence[StreamAppend]) -> list[RecordedEvent]:
-    recorded_at = timezone.now()
+    fields = ("event_id", "stream_id", "version", "type", "schema_version", "data", "metadata", "recorded_at")
     rows = [
-        Event(
-            event_id=event.event_id,
-            stream_id=item.stream_id,
-            version=item.expected_version + offset,
-            type=event.type,
-            schema_version=event.schema_version,
-            data=event.data,
-            metadata=item.metadata,
-            recorded_at=recorded_at,
-        )
-        for item in appends
-        for offset, event in enumerate(item.events, start=1)
+        Event(**{name: getattr(event, name) for name in fields}) for event in _recorded(appends, {}, timezone.now())
     ]
     try:
         Event.objects.bulk_create(rows)
@@ -197,7 +188,7 @@ WITH locked AS MATERIALIZED ({_TAKE_LOCKS}), inserted AS (
         event_id uuid, stream_id uuid, version int, type text, schema_version int, data jsonb, metadata jsonb
     )) WITH ORDINALITY AS e(event_id, stream_id, version, type, schema_version, data, metadata, n)
     ORDER BY n
-    ON CONFLICT ON CONSTRAINT event_stream_version_unique DO NOTHING
+    ON CONFLICT ON CONSTRAINT {STREAM_VERSION_CONSTRAINT} DO NOTHING
     RETURNING position, event_id
 )
 SELECT (SELECT pg_advisory_unlock({APPEND_LOCK_KEY}) FROM (SELECT count(*) FROM inserted) AS everything),
@@ -207,8 +198,29 @@ FROM inserted
 
 
 def _append_postgresql(appends: Sequence[StreamAppend]) -> list[RecordedEvent]:
+    # Writers are not serialised, so record times of different streams may cross positions by
+    # a moment; within a stream they follow versions (a command holds its development).
+    recorded_at = timezone.now()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(_APPEND, [recorded_at, _rows_document(appends)])
+            _, positions, event_ids = cursor.fetchone()
+    except BaseException:
+        # A statement that failed midway may leave the append lock held, and an aborted
+        # transaction cannot release it: closing the connection lets the other writers go on.
+        connection.close()
+        raise
+    position_of = dict(zip(event_ids or [], positions or [], strict=True))
+    for item in appends:
+        if any(event.event_id not in position_of for event in item.events):
+            transaction.set_rollback(True)
+            raise _conflict(item)
+    return _recorded(appends, position_of, recorded_at)
+
+
+def _rows_document(appends: Sequence[StreamAppend]) -> str:
     # The rows travel as one JSON document: cheaper to build than an array per column.
-    rows = json.dumps(
+    return json.dumps(
         [
             {
                 "event_id": str(event.event_id),
@@ -223,40 +235,74 @@ def _append_postgresql(appends: Sequence[StreamAppend]) -> list[RecordedEvent]:
             for offset, event in enumerate(item.events, start=1)
         ]
     )
-    # Writers are not serialised, so record times of different streams may cross positions by
-    # a moment; within a stream they follow versions (a command holds its development).
+
+
+def _recorded(appends: Sequence[StreamAppend], position_of: dict, recorded_at: datetime) -> list[RecordedEvent]:
+    return [
+        RecordedEvent(
+            position=position_of.get(event.event_id, 0),
+            event_id=event.event_id,
+            stream_id=item.stream_id,
+            version=item.expected_version + offset,
+            type=event.type,
+            schema_version=event.schema_version,
+            data=event.data,
+            metadata=item.metadata,
+            recorded_at=recorded_at,
+        )
+        for item in appends
+        for offset, event in enumerate(item.events, start=1)
+    ]
+
+
+@dataclass(frozen=True)
+class SentAppend:
+    """An append sent down a pipelined transaction without waiting for its answer.
+
+    `events` are the events as recorded except for their positions (0), which no read model
+    of a non-public event needs; `recorded()` gives them with their positions once the
+    transaction has committed."""
+
+    events: list[RecordedEvent]
+    recorded: Callable[[], list[RecordedEvent]]
+
+
+def send_append(appends: Sequence[StreamAppend]) -> SentAppend:
+    """`append_streams` on a pipelined PostgreSQL connection, without a round trip of its own:
+    the statements go with the next one waited for (the COMMIT). A stale expected version
+    makes the transaction fail there, before it commits, with the error that `is_stale_append`
+    recognises; the append itself still takes its positions as `append_streams` does."""
     recorded_at = timezone.now()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(_APPEND, [recorded_at, rows])
-            _, positions, event_ids = cursor.fetchone()
-    except BaseException:
-        # A statement that failed midway may leave the append lock held, and an aborted
-        # transaction cannot release it: closing the connection lets the other writers go on.
-        connection.close()
-        raise
-    position_of = dict(zip(event_ids or [], positions or [], strict=True))
-    recorded = []
-    for item in appends:
-        for offset, event in enumerate(item.events, start=1):
-            position = position_of.get(event.event_id)
-            if position is None:
-                transaction.set_rollback(True)
-                raise _conflict(item)
-            recorded.append(
-                RecordedEvent(
-                    position=position,
-                    event_id=event.event_id,
-                    stream_id=item.stream_id,
-                    version=item.expected_version + offset,
-                    type=event.type,
-                    schema_version=event.schema_version,
-                    data=event.data,
-                    metadata=item.metadata,
-                    recorded_at=recorded_at,
-                )
-            )
-    return recorded
+    cursor = connection.cursor()  # kept open: its answer arrives with the COMMIT's
+    cursor.execute(_APPEND, [recorded_at, _rows_document(appends)])
+    ids = [f"'{event.event_id}'" for item in appends for event in item.events]
+    with connection.cursor() as check:
+        check.execute(_REQUIRE_APPENDED.format(ids=", ".join(ids), count=len(ids)))
+
+    def recorded() -> list[RecordedEvent]:
+        _, positions, event_ids = cursor.fetchone()
+        cursor.close()
+        return _recorded(appends, dict(zip(event_ids, positions, strict=True)), recorded_at)
+
+    return SentAppend(_recorded(appends, {}, recorded_at), recorded)
+
+
+# The ON CONFLICT of _APPEND skips a stale event, so that the statement always releases the
+# append lock; this fails the transaction afterwards, as the unique constraint would have.
+# Ids are UUIDs formatted here, so they are safe to inline (a DO block takes no parameters).
+_REQUIRE_APPENDED = f"""
+DO $$ BEGIN
+    IF (SELECT count(*) FROM eventstore_event WHERE event_id IN ({{ids}})) < {{count}} THEN
+        RAISE unique_violation USING CONSTRAINT = '{STREAM_VERSION_CONSTRAINT}',
+            MESSAGE = 'an event of this version is already in the stream';
+    END IF;
+END $$"""  # noqa: S608 (UUIDs and a count)
+
+
+def is_stale_append(error: BaseException) -> bool:
+    """Whether a failed transaction failed because an append's expected version was stale."""
+    cause = error if isinstance(error, psycopg.Error) else error.__cause__
+    return isinstance(cause, psycopg.errors.UniqueViolation) and cause.diag.constraint_name == STREAM_VERSION_CONSTRAINT
 
 
 # For a large batch: take the locks and as many positions as there are events; the rows
@@ -314,14 +360,6 @@ def append_copied(appends: Sequence[StreamAppend]) -> list[RecordedEvent]:
             connection.close()
             raise
     return recorded
-
-
-def hold_appends() -> None:
-    """Make appends wait until the caller's transaction ends, once those in flight have
-    committed (a rebuild reads the log whole and must not race commands)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IN_FLIGHT_LOCK_KEY])
 
 
 def read_stream(stream_id: uuid.UUID, *, recorded_until: datetime | None = None) -> list[RecordedEvent]:

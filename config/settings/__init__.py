@@ -343,6 +343,9 @@ REST_FRAMEWORK = {
 # API answers are cached by their ETag, which changes with every public event; this only
 # bounds how long an answer no one asks for again keeps its place.
 API_BODY_CACHE_SECONDS = env_int("API_BODY_CACHE_SECONDS", 600)
+# A key's lookup is reused this long: a key revoked in another process, or whose owner
+# was deactivated, is refused at the latest this many seconds later.
+API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 5)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Chronicle API",
     "DESCRIPTION": "Cooperation developments, their history and the public change stream.",

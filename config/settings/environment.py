@@ -84,7 +84,8 @@ def database_config(url: str, base_dir: Path) -> dict:
 def cache_config(url: str | None) -> dict:
     """Django's cache from CACHE_URL (redis:// or rediss://); per-process memory without one."""
     if not url:
-        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        # Room for the answers partners ask for again (Django's default keeps 300 entries).
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 5000}}
     if urlsplit(url).scheme not in ("redis", "rediss"):
         raise ImproperlyConfigured(f"CACHE_URL={url!r}: use redis://host:6379/1 (or rediss:// for TLS).")
     return {

@@ -1,14 +1,21 @@
+import uuid
+from dataclasses import replace
 from datetime import timedelta
 
+import psycopg
 import pytest
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from chronicle.developments import commands
 from chronicle.developments.models import DevelopmentRecord, PublicDevelopment, PublicRevision
 from chronicle.developments.signals import public_events_committed
+from chronicle.domain import development as domain
+from chronicle.domain.development import Step
 from chronicle.domain.errors import FourEyesViolation, InvalidContent, SourceRequired
 from chronicle.eventstore.models import Event
 from tests.factories import content_data, published_development
+from tests.services import shared_database_url
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +169,47 @@ def test_a_slug_derived_from_the_title_gets_a_number_only_when_it_is_taken(curat
     third = commands.draft_development(content_data(title="Beltelecom tests 5G!"), actor=curator)
     slugs = [DevelopmentRecord.objects.get(pk=outcome.development_id).slug for outcome in (first, second, third)]
     assert slugs == ["beltelecom-tests-5g", "beltelecom-tests-5g-2", "beltelecom-tests-5g-3"]
+
+
+@pytest.mark.postgres
+def test_a_version_taken_while_the_command_ran_fails_it_whole_though_nothing_waited_for_the_append(
+    transactional_db, curator, monkeypatch
+):
+    """On PostgreSQL a command sends its append, its read-model writes and COMMIT together; a
+    writer that took the version meanwhile (one that went around the development's lock) must
+    still get the command refused with what changed, and nothing of it recorded."""
+    development_id = commands.draft_development(content_data(), actor=curator, slug="raced").development_id
+
+    def submit_after_a_rival(state, *, actor):
+        with psycopg.connect(shared_database_url(), autocommit=True) as rival:
+            rival.execute(
+                "INSERT INTO eventstore_event (event_id, stream_id, version, type, schema_version, data, metadata,"
+                " recorded_at) VALUES (%s, %s, 2, 'development.submitted', 1, '{}', %s, now())",
+                [uuid.uuid4(), development_id, Jsonb({"actor": {"id": "0", "username": "rival"}, "origin": "command"})],
+            )
+        return domain.submit(state, actor=actor)
+
+    step = commands.STEP_COMMANDS[Step.SUBMIT]
+    monkeypatch.setitem(commands.STEP_COMMANDS, Step.SUBMIT, replace(step, decide=submit_after_a_rival))
+    with pytest.raises(commands.ConflictError) as raised:
+        commands.submit_development(development_id, actor=curator)
+
+    assert raised.value.changes and raised.value.changes[0].startswith("rival ")
+    record = DevelopmentRecord.objects.get(id=development_id)
+    assert (record.version, record.workflow) == (1, "draft")  # the command's writes went with its rollback
+    events = Event.objects.filter(stream_id=development_id).order_by("version")
+    assert [(event.version, event.metadata["actor"]["username"]) for event in events] == [
+        (1, curator.username),
+        (2, "rival"),
+    ]
+    # The next writer goes on: no lock was left behind.
+    assert commands.draft_development(content_data(), actor=curator, slug="after").version == 1
+
+
+@pytest.mark.postgres
+def test_drafting_a_taken_slug_outside_any_transaction_records_nothing(transactional_db, curator):
+    commands.draft_development(content_data(title="First"), actor=curator, slug="only-once")
+    with pytest.raises(commands.DomainError, match="already exists"):
+        commands.draft_development(content_data(title="Second"), actor=curator, slug="only-once")
+    assert DevelopmentRecord.objects.get(slug="only-once").title == "First"
+    assert Event.objects.count() == 1

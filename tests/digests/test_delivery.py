@@ -1,4 +1,5 @@
 import json
+import re
 import smtplib
 import uuid
 from datetime import date, timedelta
@@ -6,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -386,3 +388,30 @@ def test_a_worker_that_lost_its_claim_records_nothing(curator, editor, settings)
     subscriber.refresh_from_db()
     assert (subscriber.high_water, subscriber.last_digest_at) == (high_water, None)
     assert not SentDevelopment.objects.exists()
+
+
+def as_django_writes_it(digest) -> bytes:
+    """The bytes Django writes for the digest's own text and HTML, and those the digest was
+    sent as, each with its Date and MIME boundary named the same."""
+    standard = EmailMultiAlternatives(digest.subject, digest.body, to=digest.to, headers=digest.extra_headers)
+    standard.attach_alternative(digest.alternatives[0].content, "text/html")
+    written = []
+    for message in (standard.message(), digest.message()):
+        data = message.as_bytes(linesep="\r\n")
+        data = data.replace(message.get_boundary().encode(), b"BOUNDARY")
+        written.append(re.sub(rb"\r\nDate: [^\r]+\r\n", b"\r\nDate: DATE\r\n", data))
+    return written
+
+
+@pytest.mark.parametrize("summary", ["Café – “quoted” & <b>bold</b>", "A summary on one long line. " * 40])
+def test_a_digest_is_sent_as_the_bytes_django_writes_for_its_text(curator, editor, summary):
+    readers = [confirmed_subscriber(f"reader{n}@example.org") for n in range(2)]
+    publish(curator, editor, "encoded", title="Ünïcode “title”", summary=summary)
+
+    delivery.run_pass("daily", DAY_1)
+
+    for reader in readers:
+        (digest,) = digests_to(reader.email)
+        standard, sent = as_django_writes_it(digest)
+        assert sent == standard
+        assert reader.email.encode() in sent and b"Content-Transfer-Encoding" in sent

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import redis
 
+from config.settings.environment import cache_config
+
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 
@@ -34,6 +36,10 @@ class PrivateRedis:
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
+
+    def caches(self) -> dict:
+        """CACHES with Django's cache on this server, as CACHE_URL would set it."""
+        return {"default": cache_config(self.url)}
 
     def start(self, timeout: float = 10) -> PrivateRedis:
         command = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder)]

@@ -15,13 +15,7 @@ def test_with_the_cache_down_the_api_and_admin_sign_in_answer_and_counting_resum
 ):
     published_development(curator, editor)
     with private_redis() as redis_server:
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "chronicle.cache.FailOpenRedisCache",
-                "LOCATION": redis_server.url,
-                "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-            }
-        }
+        settings.CACHES = redis_server.caches()
         cache.add("counter", 1)
         assert cache.incr("counter") == 2, "the cache is shared through Redis"
 

@@ -1,3 +1,4 @@
+from drf_spectacular.authentication import SessionScheme
 from rest_framework import authentication
 
 from .middleware import second_factor_due
@@ -12,3 +13,9 @@ class SessionAuthentication(authentication.SessionAuthentication):
         if signed_in is not None and second_factor_due(signed_in[0]):
             return None
         return signed_in
+
+
+class SignedInSessionScheme(SessionScheme):
+    """In the OpenAPI schema it is the session cookie, as DRF's own session sign-in is."""
+
+    target_class = SessionAuthentication

@@ -37,16 +37,20 @@ def queue_affected_feeds(sender, events, revisions, public_before, **kwargs) -> 
 
 
 def _mark_queued(paths: list[str]) -> list[str]:
-    """Mark `paths` as queued in one statement; return those that were not already waiting."""
+    """Mark `paths` as queued in one statement; return those that were not already waiting.
+    Feeds already waiting are left out before the upsert: it would lock their rows, which
+    makes a transaction that must be flushed to disk at commit for nothing."""
     if not paths:
         return []
     table = connection.ops.quote_name(FeedState._meta.db_table)
-    rows = ", ".join(["(%s, 0, %s)"] * len(paths))
+    wanted = ", ".join(["(%s)"] * len(paths))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (path, built_position, queued) VALUES {rows}"  # noqa: S608
+            f"INSERT INTO {table} (path, built_position, queued)"  # noqa: S608
+            f" SELECT wanted.column1, 0, %s FROM (VALUES {wanted}) AS wanted"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {table} AS f WHERE f.path = wanted.column1 AND f.queued = %s)"
             f" ON CONFLICT (path) DO UPDATE SET queued = %s WHERE {table}.queued = %s RETURNING path",
-            [value for path in paths for value in (path, True)] + [True, False],
+            [True, *paths, True, True, False],
         )
         return sorted(path for (path,) in cursor.fetchall())
 

@@ -294,7 +294,7 @@ def _stream(path: Path, top: dict[str, Any], digest: Any) -> Iterator[Any]:
     with open(path, encoding="utf-8") as handle:
         text = _Text(handle, digest)
         text.expect("{")
-        while text.peek() != "}":
+        while text.peek() != "}":  # a comma never comes last (nor does `json` allow it)
             key = text.value()
             text.expect(":")
             if not isinstance(key, str) or key in top:
@@ -305,12 +305,12 @@ def _stream(path: Path, top: dict[str, Any], digest: Any) -> Iterator[Any]:
                 while text.peek() != "]":
                     yield text.value()
                     if text.peek() != "]":
-                        text.expect(",")
+                        text.expect(",", before_more=True)
                 text.expect("]")
             else:
                 top[key] = text.value()
             if text.peek() != "}":
-                text.expect(",")
+                text.expect(",", before_more=True)
         text.expect("}")
         if text.peek():
             raise _Unusual
@@ -342,10 +342,14 @@ class _Text:
             if not self._more():
                 return ""
 
-    def expect(self, character: str) -> None:
+    def expect(self, character: str, *, before_more: bool = False) -> None:
+        """Consume `character`; with `before_more` (a comma), something other than a closing
+        bracket must follow."""
         if self.peek() != character:
             raise _Unusual
         self.at += 1
+        if before_more and self.peek() in ("]", "}", ""):
+            raise _Unusual
 
     def value(self) -> Any:
         self.peek()

@@ -330,29 +330,16 @@ def append_copied(appends: Sequence[StreamAppend]) -> list[RecordedEvent]:
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         try:
             cursor.execute(_RESERVE, [count])
-            positions = iter(sorted(position for (position,) in cursor.fetchall()))
-            recorded = [
-                RecordedEvent(
-                    next(positions),
-                    e.event_id,
-                    item.stream_id,
-                    version,
-                    e.type,
-                    e.schema_version,
-                    e.data,
-                    item.metadata,
-                    recorded_at,
-                )
-                for item in appends
-                for version, e in enumerate(item.events, start=item.expected_version + 1)
-            ]
+            positions = sorted(position for (position,) in cursor.fetchall())
+            event_ids = (event.event_id for item in appends for event in item.events)
+            recorded = _recorded(appends, dict(zip(event_ids, positions, strict=True)), recorded_at)
             metadata = {id(item.metadata): json.dumps(item.metadata) for item in appends}
             with cursor.cursor.copy(_COPY) as copy:
                 for e in recorded:
                     row = (e.position, e.event_id, e.stream_id, e.version, e.type, e.schema_version, json.dumps(e.data))
                     copy.write_row((*row, metadata[id(e.metadata)], recorded_at))
             cursor.execute("SELECT pg_advisory_unlock(%s)", [APPEND_LOCK_KEY])
-        except IntegrityError as error:
+        except (IntegrityError, psycopg.IntegrityError) as error:  # COPY goes past Django's error wrapping
             connection.close()  # the append lock is held, and an aborted transaction cannot release it
             # A (stream, version) that exists: someone appended since the batch was read.
             raise _conflict(appends[0]) from error

@@ -446,3 +446,20 @@ def test_a_tailing_reader_sees_every_event_of_imports_and_commands_writing_toget
     committed = list(Event.objects.order_by("position").values_list("position", flat=True))
     assert len(committed) == expected
     assert seen == committed  # every committed event, once each, in position order
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"format": "chronicle-import/1", "developments": [RECORD,]}',
+        '{"format": "chronicle-import/1", "developments": [RECORD],}',
+        '{"format": "chronicle-import/1", "developments": [RECORD]} {}',
+        '{"format": "chronicle-import/1", "developments": [RECORD RECORD]}',
+    ],
+)
+def test_json_that_json_refuses_is_refused_whatever_the_layout(tmp_path, text):
+    path = tmp_path / "broken.json"
+    path.write_text(text.replace("RECORD", json.dumps(record())))
+    with pytest.raises(importing.ImportFileInvalid) as raised:
+        importing.read_import_file(path)
+    assert "is not valid JSON" in str(raised.value.errors[0])

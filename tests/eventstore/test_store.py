@@ -87,3 +87,17 @@ def test_iter_streams_yields_each_stream_whole_in_version_order():
     grouped = list(store.iter_streams(up_to_position=store.last_position(), chunk_size=2))
     assert sorted(group[0].stream_id for group in grouped) == sorted(streams)
     assert all([e.version for e in group] == [1, 2] for group in grouped)
+
+
+@pytest.mark.postgres
+def test_a_copied_batch_with_a_stale_version_appends_nothing_and_holds_no_other_writer_up(transactional_db):
+    stream, other = uuid.uuid4(), uuid.uuid4()
+    batch = [store.StreamAppend(other, 0, [NewEvent(type="a", data={})], METADATA)]
+    store.append_copied([store.StreamAppend(stream, 0, [NewEvent(type="a", data={})], METADATA)])
+    with pytest.raises(VersionConflict), transaction.atomic():
+        store.append_copied([*batch, store.StreamAppend(stream, 0, [NewEvent(type="b", data={})], METADATA)])
+    assert [e.type for e in store.read_stream(stream)] == ["a"]
+    assert store.read_stream(other) == []
+    appended = store.append_copied(batch)  # the append lock was let go
+    assert [e.version for e in appended] == [1]
+    assert [e.position for e in store.read_stream(other)] == [appended[0].position]

@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from chronicle.developments import importing
+from chronicle.domain.errors import DomainError
 from chronicle.progress import progress
 
 
@@ -42,12 +43,14 @@ class Command(BaseCommand):
         try:
             with progress(len(records), "record", self.stderr) as bar:
                 summary = importing.load(records, source_name=path.name, on_record=on_record, on_resume=on_resume)
-        except BaseException:
+        except BaseException as error:
             if loaded:
                 self.stderr.write(
                     f"{path}: stopped after {loaded:,} of {len(records):,} records; those stay loaded. "
                     "Run the same command again to continue from there."
                 )
+            if isinstance(error, DomainError):  # e.g. a development changed meanwhile, or the database is gone
+                raise CommandError(f"{path}: {error}") from None
             raise
         for key in summary.notes_not_applied:
             self.stdout.write(f"  {key}: correction_note not applied; the record is new or unchanged.")

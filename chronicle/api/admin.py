@@ -1,6 +1,5 @@
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
-from django.utils import timezone
 
 from .models import ApiKey
 
@@ -42,12 +41,13 @@ class ApiKeyAdmin(admin.ModelAdmin):
         return request.user.has_perm("auth.view_user")
 
     def save_model(self, request, obj, form, change):
-        if not change and not self._may_choose_owner(request):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        if not self._may_choose_owner(request):
             obj.owner = request.user
-        if not change:
-            # Never stored: only its digest is. Handed to response_add for this one page.
-            request._new_api_key = obj.assign_new_secret()
-        super().save_model(request, obj, form, change)
+        # Never stored: only its digest is. Handed to response_add for this one page.
+        request._new_api_key = obj.save_with_new_secret()
 
     def response_add(self, request, obj, post_url_continue=None):
         context = {
@@ -61,10 +61,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected keys", permissions=["change"])
     def revoke(self, request, queryset):
-        revoking = queryset.filter(revoked_at__isnull=True)
-        prefixes = list(revoking.values_list("prefix", flat=True))
-        revoked = revoking.update(revoked_at=timezone.now())
-        ApiKey.forget(prefixes)
+        revoked = queryset.revoke()
         self.message_user(request, f"Revoked {revoked} key(s); requests with them now get 401.", messages.SUCCESS)
 
     def has_delete_permission(self, request, obj=None) -> bool:

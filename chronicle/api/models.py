@@ -31,6 +31,17 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+class ApiKeyQuerySet(models.QuerySet):
+    def revoke(self, now=None) -> int:
+        """Revoke those of these keys not revoked yet; how many that was. This process refuses
+        them at once, others within API_KEY_CACHE_SECONDS."""
+        revoking = self.filter(revoked_at__isnull=True)
+        prefixes = list(revoking.values_list("prefix", flat=True))
+        revoked = revoking.update(revoked_at=now or timezone.now())
+        ApiKey.forget(prefixes)
+        return revoked
+
+
 class ApiKey(models.Model):
     name = models.CharField(max_length=100, help_text="What the key is for, e.g. “Acme research dashboard”.")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_keys")
@@ -40,6 +51,8 @@ class ApiKey(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True, help_text="Leave empty for a key that does not expire.")
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ApiKeyQuerySet.as_manager()
 
     class Meta:
         verbose_name = "API key"
@@ -75,14 +88,14 @@ class ApiKey(models.Model):
     def issue(cls, *, name: str, owner, expires_at=None) -> tuple[ApiKey, str]:
         """Create a key; return it with the secret, which is never retrievable again."""
         key = cls(name=name, owner=owner, expires_at=expires_at)
-        secret = key.assign_new_secret()
-        key.save()
-        return key, secret
+        return key, key.save_with_new_secret()
 
-    def assign_new_secret(self) -> str:
+    def save_with_new_secret(self) -> str:
+        """Save this new key with a secret of its own; return the secret (only its digest is stored)."""
         self.prefix = secrets.token_hex(4)
         secret = secrets.token_urlsafe(30)
         self.hashed_key = digest(secret)
+        self.save()
         return f"{KEY_SCHEME}_{self.prefix}_{secret}"
 
     def matches(self, secret: str) -> bool:
@@ -101,10 +114,7 @@ class ApiKey(models.Model):
 
     def revoke(self, now=None) -> bool:
         """Revoke the key; False if it already was."""
-        now = now or timezone.now()
-        revoked = ApiKey.objects.filter(pk=self.pk, revoked_at__isnull=True).update(revoked_at=now)
-        ApiKey.forget([self.prefix])
-        return bool(revoked)
+        return bool(ApiKey.objects.filter(pk=self.pk).revoke(now))
 
     def note_use(self, now=None) -> None:
         now = now or timezone.now()

@@ -277,8 +277,6 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database, and reuse one kept before")
     args = parser.parse_args()
 
-    from tests.hardening.private_redis import private_redis
-
     url = common.database_url(DATABASE)
     reuse = args.keep and common.database_exists(DATABASE)
     if not reuse:
@@ -291,6 +289,8 @@ def main() -> None:
         slugs = generate(args.developments) if not reuse else [slug_of(i) for i in range(args.developments)]
         key = api_key()
         from django.db import connections
+
+        from tests.hardening.private_redis import private_redis  # reads settings: after setup_django
 
         connections.close_all()
         results = {"memory (embedded default)": measure(url, "", slugs, key, args)}

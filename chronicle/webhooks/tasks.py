@@ -4,7 +4,7 @@ import logging
 import uuid
 
 from celery import shared_task
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 
 from . import delivery
 from .models import Dispatch, Endpoint, Status
@@ -25,10 +25,20 @@ def deliver_to_endpoint(endpoint_id: str) -> str:
 def queue_deliveries(sender, events, **kwargs) -> None:
     """Receiver of `public_events_committed`. Never raises: the publication has committed."""
     try:
-        if Endpoint.objects.filter(status=Status.ACTIVE).exists():
+        if _any_active_endpoint():
             queue_pass()
     except Exception:
         logger.exception("Could not queue webhook deliveries for %s", [event.position for event in events])
+
+
+def _any_active_endpoint() -> bool:
+    # Plain SQL: after every publication, compiling the ORM's query cost more than running it.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {connection.ops.quote_name(Endpoint._meta.db_table)} WHERE status = %s)",  # noqa: S608
+            [Status.ACTIVE.value],
+        )
+        return bool(cursor.fetchone()[0])
 
 
 def queue_pass() -> None:

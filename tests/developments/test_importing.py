@@ -463,3 +463,22 @@ def test_json_that_json_refuses_is_refused_whatever_the_layout(tmp_path, text):
     with pytest.raises(importing.ImportFileInvalid) as raised:
         importing.read_import_file(path)
     assert "is not valid JSON" in str(raised.value.errors[0])
+
+
+def test_ctrl_c_during_an_import_says_how_far_it_got_without_a_traceback(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(importing, "BATCH_SIZE", 2)
+    insert_new = projections.insert_new
+    calls = []
+
+    def interrupted_on_the_second_batch(projected):
+        calls.append(projected)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        insert_new(projected)
+
+    monkeypatch.setattr(projections, "insert_new", interrupted_on_the_second_batch)
+    with pytest.raises(SystemExit) as stopped:
+        call_command("load_chronicle", str(five_records(tmp_path)))
+    assert stopped.value.code == 130
+    assert "stopped after 2 of 5 records; those stay loaded. Run the same command again" in capsys.readouterr().err
+    assert PublicDevelopment.objects.count() == 2

@@ -51,6 +51,8 @@ class Command(BaseCommand):
                 )
             if isinstance(error, DomainError):  # e.g. a development changed meanwhile, or the database is gone
                 raise CommandError(f"{path}: {error}") from None
+            if isinstance(error, KeyboardInterrupt):  # Ctrl-C: the line above says it all
+                raise SystemExit(130) from None
             raise
         for key in summary.notes_not_applied:
             self.stdout.write(f"  {key}: correction_note not applied; the record is new or unchanged.")

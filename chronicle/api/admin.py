@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
@@ -62,7 +63,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke the selected keys", permissions=["change"])
     def revoke(self, request, queryset):
         revoked = queryset.revoke()
-        self.message_user(request, f"Revoked {revoked} key(s); requests with them now get 401.", messages.SUCCESS)
+        self.message_user(
+            request,
+            f"Revoked {revoked} key(s); requests with them get 401 within {settings.API_KEY_CACHE_SECONDS} seconds.",
+            messages.SUCCESS,
+        )
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # revoke instead: the key's record says who could read when

@@ -119,7 +119,8 @@ def test_the_admin_creates_a_key_showing_it_once_and_revokes_it(client, partner,
     api_response = client.get(LIST, HTTP_AUTHORIZATION=f"Api-Key {secret}")
     assert api_response.status_code == 200
 
-    client.post("/admin/api/apikey/", {"action": "revoke", "_selected_action": [key.pk]})
+    revoked = client.post("/admin/api/apikey/", {"action": "revoke", "_selected_action": [key.pk]}, follow=True)
+    assert "Revoked 1 key(s); requests with them get 401 within 5 seconds." in revoked.content.decode()
     key.refresh_from_db()
     assert key.revoked_at is not None
     assert client.get(LIST, HTTP_AUTHORIZATION=f"Api-Key {secret}").status_code == 401

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import urllib.request
 
 import pytest
@@ -165,6 +166,10 @@ def test_first_start_prints_each_line_once_and_no_broker_warning(tmp_path):
         text=True,
         start_new_session=True,  # the autoreloader's child goes with it
     )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(server.stdout), daemon=True)
+    reader.start()
+    request_line = '"GET /healthz HTTP/1.1" 200'
     try:
 
         def answers() -> bool:
@@ -174,12 +179,16 @@ def test_first_start_prints_each_line_once_and_no_broker_warning(tmp_path):
                 return False
 
         wait_for(answers, timeout=60, explain=lambda: "runserver did not answer")
+        # The request is logged just after it is answered.
+        wait_for(lambda: request_line in "".join(lines), timeout=10, explain=lambda: "".join(lines))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
-        output = server.communicate(timeout=30)[0]
+        server.wait(timeout=30)
+        reader.join(timeout=10)
+    output = "".join(lines)
     assert output.count("Watching for file changes") == 1, output
     assert output.count("Starting development server") == 1, output
-    assert output.count('"GET /healthz HTTP/1.1" 200') == 1, output
+    assert output.count(request_line) == 1, output
 
     send = (
         "from config.celery_app import app\n"

@@ -31,6 +31,24 @@ def shared_database_url() -> str:
     return f"postgres://{user}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
 
 
+def tail_the_log(processes, expected: int) -> list[int]:
+    """Positions a reader of the change stream sees while `processes` write, in the order it
+    sees them: until `expected` were seen or, once the writers are done, for 30 s more (an
+    event turns visible once every older transaction on the server has finished)."""
+    from chronicle.eventstore import store
+
+    seen: list[int] = []
+    cursor, deadline = 0, None
+    while len(seen) < expected and (deadline is None or time.monotonic() < deadline):
+        if deadline is None and all(process.poll() is not None for process in processes):
+            deadline = time.monotonic() + 30
+        page = store.read_after(cursor, limit=50)
+        seen += [event.position for event in page]
+        if page:
+            cursor = page[-1].position
+    return seen
+
+
 def wait_for(condition, timeout: float, explain) -> None:
     """Poll `condition` until it holds; after `timeout` seconds fail with `explain()`."""
     deadline = time.monotonic() + timeout

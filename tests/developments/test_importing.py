@@ -1,7 +1,6 @@
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -9,12 +8,11 @@ from django.db import OperationalError, transaction
 
 from chronicle.developments import commands, importing, projections
 from chronicle.developments.models import PublicDevelopment, PublicRevision
-from chronicle.eventstore import store
 from chronicle.eventstore.models import Event
 from chronicle.feeds import tasks as feed_tasks
 from chronicle.feeds.models import FeedState
 from tests.factories import content_data
-from tests.services import ROOT, shared_database_url, worker_environment
+from tests.services import ROOT, shared_database_url, tail_the_log, worker_environment
 
 pytestmark = pytest.mark.django_db
 
@@ -434,14 +432,7 @@ def test_a_tailing_reader_sees_every_event_of_imports_and_commands_writing_toget
         for name in writers
     ]
     expected = 3 * 40 * 3 + 2 * 20 * 2
-    seen, cursor, deadline = [], 0, None
-    while len(seen) < expected and (deadline is None or time.monotonic() < deadline):
-        if deadline is None and all(process.poll() is not None for process in processes):
-            deadline = time.monotonic() + 30
-        page = store.read_after(cursor, limit=50)
-        seen += [event.position for event in page]
-        if page:
-            cursor = page[-1].position
+    seen = tail_the_log(processes, expected)
     assert [process.wait() for process in processes] == [0] * len(processes)
     committed = list(Event.objects.order_by("position").values_list("position", flat=True))
     assert len(committed) == expected

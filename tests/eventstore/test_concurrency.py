@@ -3,14 +3,12 @@ at once (a lower position never becomes visible after a higher one was read)."""
 
 import subprocess
 import sys
-import time
 
 import pytest
 
 from chronicle.developments import commands
-from chronicle.eventstore import store
 from chronicle.eventstore.models import Event
-from tests.services import ROOT, shared_database_url, worker_environment
+from tests.services import ROOT, shared_database_url, tail_the_log, worker_environment
 
 WRITERS = 8
 DEVELOPMENTS_EACH = 40  # two events each
@@ -32,16 +30,7 @@ def test_a_tailing_reader_sees_every_event_exactly_once_in_order(transactional_d
         for name in names
     ]
     expected = WRITERS * DEVELOPMENTS_EACH * 2
-    seen, cursor, deadline = [], 0, None
-    # Read until every event was seen or, once the writers are done, for a while longer: an
-    # event turns visible once every older transaction on the server has finished.
-    while len(seen) < expected and (deadline is None or time.monotonic() < deadline):
-        if deadline is None and all(writer.poll() is not None for writer in writers):
-            deadline = time.monotonic() + 30
-        page = store.read_after(cursor, limit=50)
-        seen += [event.position for event in page]
-        if page:
-            cursor = page[-1].position
+    seen = tail_the_log(writers, expected)
     errors = [writer.stderr.read().decode() for writer in writers if writer.wait() != 0]
     assert errors == []
     committed = list(Event.objects.order_by("position").values_list("position", flat=True))

@@ -33,7 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.feeds import ADMIN_URL, fill  # noqa: E402
+from bench.common import drop_database, recreate_database  # noqa: E402
+from bench.feeds import fill  # noqa: E402
 
 DATABASE = "chronicle_bench_exports"
 
@@ -55,16 +56,6 @@ COPY (
   ORDER BY r.position
 ) TO STDOUT WITH (FORMAT csv, HEADER)
 """
-
-
-def database(action: str) -> str:
-    import psycopg
-
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        if action == "create":
-            conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    return ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgres://") + f"/{DATABASE}"
 
 
 def child(output: str) -> None:
@@ -137,7 +128,7 @@ def main() -> None:
         return
 
     scratch = Path(tempfile.mkdtemp(prefix="chronicle-bench-exports-"))
-    url = database("create")
+    url = recreate_database(DATABASE)
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -171,7 +162,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        database("drop")
+        drop_database(DATABASE)
         shutil.rmtree(scratch, ignore_errors=True)
 
 

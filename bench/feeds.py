@@ -30,11 +30,12 @@ import time
 import uuid
 from pathlib import Path
 
-import psycopg
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.common import drop_database, recreate_database  # noqa: E402
+
 DATABASE = "chronicle_bench_feeds"
-ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_DB = os.environ.get("CHRONICLE_TEST_REDIS_DB", "11")
 COUNTRIES = ["BY", "CN", "RU", "KZ", "AM", "UZ", "VN", "RS", "IR", "CU"]
 TOPICS = ["5g", "ict-policy", "industrial-parks", "ai", "education", "smart-cities", "cybersecurity", "trade"]
@@ -53,14 +54,6 @@ def content(index: int, rng: random.Random) -> dict:
         "actors": [{"name": "Beltelecom", "role": "operator"}, {"name": "Huawei", "role": "supplier"}],
         "sources": [{"title": "Press release", "publisher": "Beltelecom", "url": "https://example.org/press"}],
     }
-
-
-def database(action: str) -> str:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        if action == "create":
-            conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    return ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgres://") + f"/{DATABASE}"
 
 
 def fill(start: int, stop: int, actor_id: str) -> None:
@@ -172,7 +165,7 @@ def main() -> None:
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="chronicle-bench-feeds-"))
-    url = database("create")
+    url = recreate_database(DATABASE)
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -238,7 +231,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        database("drop")
+        drop_database(DATABASE)
         shutil.rmtree(scratch, ignore_errors=True)
 
 

@@ -40,7 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.feeds import ADMIN_URL, REDIS_DB, content, percentile, start_worker  # noqa: E402
+from bench.common import drop_database, recreate_database  # noqa: E402
+from bench.feeds import REDIS_DB, content, percentile, start_worker  # noqa: E402
 
 DATABASE = "chronicle_bench_webhooks"
 
@@ -93,16 +94,6 @@ class Receivers:
             server.shutdown()
 
 
-def database(action: str) -> str:
-    import psycopg
-
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        if action == "create":
-            conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    return ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgres://") + f"/{DATABASE}"
-
-
 def baseline(urls: list[str], secret: str, threads: int) -> float:
     """Deliveries/s of bare signed POSTs to every URL, `threads` at a time, no database."""
     from chronicle.webhooks import signing
@@ -152,7 +143,7 @@ def main() -> None:
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="chronicle-bench-webhooks-"))
-    url = database("create")
+    url = recreate_database(DATABASE)
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -237,7 +228,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        database("drop")
+        drop_database(DATABASE)
         shutil.rmtree(scratch, ignore_errors=True)
 
 

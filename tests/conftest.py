@@ -6,6 +6,32 @@ import pytest
 from chronicle.developments import commands
 from tests.factories import content_data, editorial_roles, member
 
+# The fixtures through which a test reaches the database of its pass.
+DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """On PostgreSQL, leave out the tests that never reach the pass's database (the domain,
+    settings read in a fresh process, …): the SQLite pass ran them, and they would run the
+    same again. Tests marked postgres reach PostgreSQL their own way and stay."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    kept, repeated = [], []
+    for item in items:
+        reaches_database = DATABASE_FIXTURES & set(item.fixturenames) or item.get_closest_marker("django_db")
+        (kept if reaches_database or item.get_closest_marker("postgres") else repeated).append(item)
+    if repeated:
+        config.hook.pytest_deselected(items=repeated)
+        items[:] = kept
+
 
 @pytest.fixture(autouse=True)
 def fast_passwords(settings):
@@ -176,7 +202,10 @@ def page(browser, live_server):
 
 @pytest.fixture
 def screenshot(request):
-    """screenshot(page, "step-name") saves a PNG under artifacts/screenshots/<test>/."""
+    """screenshot(page, "step-name") saves a PNG under artifacts/screenshots/<test>/, unless
+    CHRONICLE_SCREENSHOTS is "off" (bin/test's second pass, which would take the same pictures)."""
+    import os
+
     from tests import services
 
     folder = services.ARTIFACTS / "screenshots" / request.node.name
@@ -184,6 +213,8 @@ def screenshot(request):
     counter = iter(range(1, 1000))
 
     def take(page, name: str):
+        if os.environ.get("CHRONICLE_SCREENSHOTS") == "off":
+            return None
         path = folder / f"{next(counter):02d}-{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path

@@ -21,6 +21,7 @@ from uuid import UUID
 from django.db import OperationalError, connection, models, transaction
 from psycopg.errors import LockNotAvailable
 
+from chronicle.database import prepared_cursor
 from chronicle.domain import development as domain
 from chronicle.domain import edtf, search
 from chronicle.domain.content import content_from_stored
@@ -120,7 +121,7 @@ def load_many(development_ids: Sequence[UUID]) -> dict[UUID, Start]:
         # In key order, so two batches never wait for each other in a circle. Plain SQL:
         # compiling the ORM query cost more than running it.
         keys = sorted(_lock_keys(development_id) for development_id in development_ids)
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             if len(keys) == 1:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", keys[0])
             else:
@@ -347,7 +348,7 @@ def write_rows(model: type[models.Model], rows: Sequence[dict[str, Any]], *, ups
     if not rows:
         return
     fields, statement, placeholders = _insert_statement(model, upsert, connection.vendor)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         for start in range(0, len(rows), 1000):
             chunk = rows[start : start + 1000]
             if connection.vendor == "postgresql":

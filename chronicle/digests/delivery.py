@@ -40,6 +40,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from chronicle.database import prepared_cursor
 from chronicle.eventstore import store
 
 from . import emails
@@ -314,7 +315,7 @@ def _record_in_one_statement(row: Digest, fields: dict, development_ids: list[uu
         "sent": fields["state"] == DigestState.SENT,
         "development_ids": development_ids,
     }
-    with db.connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(statement, params)
         return cursor.fetchone()[0]
 

@@ -35,6 +35,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from psycopg.types.datetime import TimestamptzLoader
 
+from chronicle.database import prepared_cursor
 from chronicle.domain.errors import VersionConflict
 from chronicle.domain.upcasting import SCHEMA_VERSION, upcast
 
@@ -202,7 +203,7 @@ def _append_postgresql(appends: Sequence[StreamAppend]) -> list[RecordedEvent]:
     # a moment; within a stream they follow versions (a command holds its development).
     recorded_at = timezone.now()
     try:
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(_APPEND, [recorded_at, _rows_document(appends)])
             _, positions, event_ids = cursor.fetchone()
     except BaseException:
@@ -273,7 +274,7 @@ def send_append(appends: Sequence[StreamAppend]) -> SentAppend:
     makes the transaction fail there, before it commits, with the error that `is_stale_append`
     recognises; the append itself still takes its positions as `append_streams` does."""
     recorded_at = timezone.now()
-    cursor = connection.cursor()  # kept open: its answer arrives with the COMMIT's
+    cursor = prepared_cursor()  # kept open: its answer arrives with the COMMIT's
     cursor.execute(_APPEND, [recorded_at, _rows_document(appends)])
     ids = [f"'{event.event_id}'" for item in appends for event in item.events]
     with connection.cursor() as check:

@@ -88,7 +88,7 @@ class DigestContent:
     def is_empty(self) -> bool:
         return not self.new and not self.changes
 
-    @property
+    @cached_property  # asked for twice a message: to share its rendering, and in the ledger
     def content_hash(self) -> str:
         """Identifies exactly which revisions the digest shows."""
         shown = {

@@ -85,6 +85,45 @@ def test_commands_recorded_while_the_fresh_tables_fill_are_kept(transactional_db
     assert projections.read_model_snapshot() == after
 
 
+def test_a_process_whose_statements_are_prepared_records_into_the_swapped_in_tables(transactional_db, curator, editor):
+    """Commands prepare their busiest statements on each connection; a rebuild replaces the
+    tables those statements name while a web or worker process keeps its connection."""
+    rebuild_done = threading.Event()
+    prepared_before: list[int] = []
+    recorded: list = []
+    failed: list[Exception] = []
+
+    def long_lived_process() -> None:
+        try:
+            for n in range(4):  # each statement runs often enough to be prepared
+                published_development(curator, editor, slug=f"before-{n}")
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+                prepared_before.append(cursor.fetchone()[0])
+            on_its_connection.set()
+            rebuild_done.wait(30)
+            recorded.append(published_development(curator, editor, slug="after-the-rebuild"))
+        except Exception as error:  # reported by the test
+            failed.append(error)
+        finally:
+            connection.close()
+
+    on_its_connection = threading.Event()
+    process = threading.Thread(target=long_lived_process)
+    process.start()
+    on_its_connection.wait(30)
+    projections.rebuild()
+    rebuild_done.set()
+    process.join()
+
+    assert failed == []
+    assert prepared_before[0] > 0
+    assert PublicDevelopment.objects.filter(id=recorded[0]).exists()
+    after = projections.read_model_snapshot()
+    projections.rebuild()
+    assert projections.read_model_snapshot() == after
+
+
 CATALOG = """
 SELECT c.relname, 'index', i.relnamespace::regnamespace::text, i.relname, pg_get_indexdef(i.oid)
 FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid

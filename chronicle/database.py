@@ -91,5 +91,6 @@ def prepared_cursor():
     if connection.vendor != "postgresql":
         return connection.cursor()
     connection.ensure_connection()
+    connection.validate_thread_sharing()
     binding = psycopg.Cursor(connection.connection)
     return connection.make_debug_cursor(binding) if connection.queries_logged else connection.make_cursor(binding)

@@ -79,8 +79,7 @@ def database_config(url: str, base_dir: Path) -> dict:
     else:
         config["CONN_HEALTH_CHECKS"] = True
         # Statements sent through `chronicle.database.prepared_cursor` are prepared after this
-        # many runs on a connection (Django's own cursors never prepare). Behind PgBouncer in
-        # transaction mode this needs PgBouncer 1.21 or later, with max_prepared_statements set.
+        # many runs on a connection (Django's own cursors never prepare; README: PgBouncer).
         config.setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
     return config
 

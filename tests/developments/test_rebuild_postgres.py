@@ -88,7 +88,7 @@ def test_commands_recorded_while_the_fresh_tables_fill_are_kept(transactional_db
 def test_a_process_whose_statements_are_prepared_records_into_the_swapped_in_tables(transactional_db, curator, editor):
     """Commands prepare their busiest statements on each connection; a rebuild replaces the
     tables those statements name while a web or worker process keeps its connection."""
-    rebuild_done = threading.Event()
+    on_its_connection, rebuild_done = threading.Event(), threading.Event()
     prepared_before: list[int] = []
     recorded: list = []
     failed: list[Exception] = []
@@ -106,9 +106,9 @@ def test_a_process_whose_statements_are_prepared_records_into_the_swapped_in_tab
         except Exception as error:  # reported by the test
             failed.append(error)
         finally:
+            on_its_connection.set()  # also when it failed before getting there
             connection.close()
 
-    on_its_connection = threading.Event()
     process = threading.Thread(target=long_lived_process)
     process.start()
     on_its_connection.wait(30)

@@ -202,10 +202,7 @@ def page(browser, live_server):
 
 @pytest.fixture
 def screenshot(request):
-    """screenshot(page, "step-name") saves a PNG under artifacts/screenshots/<test>/, unless
-    CHRONICLE_SCREENSHOTS is "off" (bin/test's second pass, which would take the same pictures)."""
-    import os
-
+    """screenshot(page, "step-name") saves a PNG under artifacts/screenshots/<test>/."""
     from tests import services
 
     folder = services.ARTIFACTS / "screenshots" / request.node.name
@@ -213,8 +210,6 @@ def screenshot(request):
     counter = iter(range(1, 1000))
 
     def take(page, name: str):
-        if os.environ.get("CHRONICLE_SCREENSHOTS") == "off":
-            return None
         path = folder / f"{next(counter):02d}-{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path

@@ -62,28 +62,8 @@ class Projection:
     revision_rows: list[dict[str, Any]] = field(default_factory=list)
 
     @property
-    def record(self) -> DevelopmentRecord:
-        return DevelopmentRecord(**self.record_row)
-
-    @property
     def public(self) -> PublicDevelopment | None:
         return PublicDevelopment(**self.public_row) if self.public_row else None
-
-    @property
-    def countries(self) -> list[PublicCountry]:
-        return [PublicCountry(**row) for row in self.country_rows]
-
-    @property
-    def topics(self) -> list[PublicTopic]:
-        return [PublicTopic(**row) for row in self.topic_rows]
-
-    @property
-    def actors(self) -> list[PublicActor]:
-        return [PublicActor(**row) for row in self.actor_rows]
-
-    @property
-    def relations(self) -> list[PublicRelation]:
-        return [PublicRelation(**row) for row in self.relation_rows]
 
     @property
     def revisions(self) -> list[PublicRevision]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,6 +11,15 @@ from typing import TextIO
 from tqdm import tqdm
 
 LOG_INTERVAL_SECONDS = 5.0
+
+
+class Tally:
+    """Base of a dataclass that counts a pass's outcomes: one batch's tally adds into the
+    pass's field by field (counts add up, lists extend)."""
+
+    def add(self, other) -> None:
+        for field in dataclasses.fields(self):  # type: ignore[arg-type]
+            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
 
 
 class _Lines:

@@ -40,6 +40,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from chronicle import progress
 from chronicle.database import prepared_cursor
 from chronicle.eventstore import store
 
@@ -154,19 +155,12 @@ def due(*, period: str | None = None, batch_size: int | None = None) -> Iterator
 
 
 @dataclass
-class Tally:
+class Tally(progress.Tally):
     sent: int = 0
     nothing_new: int = 0
     skipped: int = 0
     failed: int = 0
     retry: list[str] = field(default_factory=list)
-
-    def add(self, other: Tally) -> None:
-        self.sent += other.sent
-        self.nothing_new += other.nothing_new
-        self.skipped += other.skipped
-        self.failed += other.failed
-        self.retry += other.retry
 
     def __str__(self) -> str:
         summary = f"{self.sent} sent, {self.nothing_new} with nothing new, {self.skipped} skipped, {self.failed} failed"

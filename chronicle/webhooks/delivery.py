@@ -33,7 +33,7 @@ from django.db import connection
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from chronicle import published
+from chronicle import progress, published
 from chronicle.developments.models import PublicRevision
 from chronicle.digests.emails import message
 from chronicle.eventstore import store
@@ -50,17 +50,11 @@ USER_AGENT = "Chronicle-Webhooks/1.0 (+https://www.standardwebhooks.com/)"
 
 
 @dataclass
-class Tally:
+class Tally(progress.Tally):
     endpoints: int = 0
     delivered: int = 0
     failed: int = 0
     refused: int = 0
-
-    def add(self, other: Tally) -> None:
-        self.endpoints += other.endpoints
-        self.delivered += other.delivered
-        self.failed += other.failed
-        self.refused += other.refused
 
     def __str__(self) -> str:
         return (

@@ -25,9 +25,9 @@ from django.utils import timezone
 from chronicle import database
 from chronicle.domain import development as domain
 from chronicle.domain.content import Content, changed_fields, content_from_stored
-from chronicle.domain.development import Step, development_id_for
+from chronicle.domain.development import Step, Workflow, development_id_for
 from chronicle.domain.errors import DomainError, VersionConflict
-from chronicle.domain.events import EVENT_TYPES, PUBLIC_EVENT_TYPES, Event, Revised
+from chronicle.domain.events import EVENT_TYPES, PUBLIC_EVENT_TYPES, Event, PublicationScheduled, Revised
 from chronicle.eventstore import store
 from chronicle.eventstore.store import NewEvent, RecordedEvent, StreamAppend
 
@@ -194,10 +194,10 @@ def release_scheduled_publications(now: datetime | None = None) -> int:
 
     now = now or timezone.now()
     released = 0
-    due = DevelopmentRecord.objects.filter(publish_at__lte=now, workflow="in_review").values_list("id", flat=True)
-    for development_id in list(due):
+    due = DevelopmentRecord.objects.filter(publish_at__lte=now, workflow=Workflow.IN_REVIEW)
+    for development_id in list(due.values_list("id", flat=True)):
         history = store.read_stream(development_id)
-        scheduling = next(e for e in reversed(history) if e.type == "development.publication_scheduled")
+        scheduling = next(e for e in reversed(history) if e.type == PublicationScheduled.type)
         editor = get_user_model().objects.get(pk=scheduling.metadata["actor"]["id"])
         if not (editor.is_active and editor.has_perm("developments.publish_development")):
             _cancel_schedule(development_id, editor, scheduling)

@@ -37,7 +37,7 @@ from chronicle.api.serializers import last_revision
 from chronicle.developments.models import PublicRevision
 from chronicle.domain import edtf
 from chronicle.domain.content import country_name
-from chronicle.domain.events import RevisionKind
+from chronicle.domain.events import REVISION_KINDS, RevisionKind
 from chronicle.domain.vocabulary import TOPICS
 from chronicle.eventstore.models import Event
 from chronicle.eventstore.visibility import visible
@@ -55,12 +55,7 @@ FILES = {
     "topics": "topics.csv",
     "events": "events.ndjson.gz",
 }
-EVENT_TYPES = {
-    RevisionKind.PUBLISHED: "development.published",
-    RevisionKind.CORRECTED: "development.corrected",
-    RevisionKind.UPDATED: "development.updated",
-    RevisionKind.RETRACTED: "development.retracted",
-}
+EVENT_TYPES = {kind: name for name, kind in REVISION_KINDS.items()}
 CHUNK = 2000
 NIGHTLY_NAME = re.compile(r"^\d{8}T\d{6}Z$")
 

@@ -1,12 +1,19 @@
 """The words readers are told a public revision by: feeds, digests and pages all use these.
 
-Keyed by revision kind (published, corrected, updated, retracted). A first publication
-needs no word: it is the development itself.
+A notice's word differs from the kind's label ("Retracted", not "Retraction"), and a first
+publication needs none: it is the development itself.
 """
 
 from __future__ import annotations
 
-NOTICE_WORDS = {"corrected": "Correction", "updated": "Update", "retracted": "Retracted"}
+from .events import RevisionKind
+
+NOTICE_WORDS: dict[str, str] = {
+    RevisionKind.PUBLISHED: "",
+    RevisionKind.CORRECTED: "Correction",
+    RevisionKind.UPDATED: "Update",
+    RevisionKind.RETRACTED: "Retracted",
+}
 
 
 def notice_word(kind: str) -> str:

@@ -12,7 +12,7 @@ from django.utils.html import escape
 from rest_framework import serializers
 
 from chronicle.developments.models import PublicDevelopment
-from chronicle.domain import edtf
+from chronicle.domain import edtf, vocabulary
 from chronicle.domain.vocabulary import KINDS
 
 
@@ -75,7 +75,7 @@ def event(development: PublicDevelopment, page_url: str) -> dict:
             "headline": escape(development.title),
             "text": f'{summary}<p><a href="{escape(page_url)}">Sources and history on Chronicle</a></p>',
         },
-        "group": KINDS[development.kind].label if development.kind in KINDS else development.kind,
+        "group": vocabulary.label(KINDS, development.kind),
     }
 
 

@@ -63,7 +63,7 @@ class DevelopmentForm(forms.Form):
     date_basis = forms.ChoiceField(
         label="Date basis",
         required=False,
-        choices=BLANK + [(term.slug, term.label) for term in DATE_BASES.values()],
+        choices=BLANK + vocabulary.choices(DATE_BASES),
         help_text="How the date is known. An open-ended date (../2015-06-18: by then) is bounded.",
     )
     countries = forms.MultipleChoiceField(
@@ -120,7 +120,7 @@ class AmountForm(LabelledRow):
         label="Qualifier",
         required=False,
         initial="exact",
-        choices=[(term.slug, term.label) for term in AMOUNT_QUALIFIERS.values()],
+        choices=vocabulary.choices(AMOUNT_QUALIFIERS),
     )
     value = _short("Value", 14, placeholder="e.g. 1500000")
     currency = _short("Currency", 5, placeholder="e.g. USD")

@@ -35,7 +35,7 @@ from frictionless import Package
 from chronicle import published
 from chronicle.api.serializers import last_revision
 from chronicle.developments.models import PublicRevision
-from chronicle.domain import edtf
+from chronicle.domain import edtf, vocabulary
 from chronicle.domain.content import country_name
 from chronicle.domain.events import REVISION_KINDS, RevisionKind
 from chronicle.domain.vocabulary import TOPICS
@@ -242,9 +242,7 @@ def _children(document: dict) -> dict[str, list[list]]:
             for number, amount in enumerate(document["amounts"], start=1)
         ],
         "countries": [[development_id, code, country_name(code)] for code in document["countries"]],
-        "topics": [
-            [development_id, slug, TOPICS[slug].label if slug in TOPICS else slug] for slug in document["topics"]
-        ],
+        "topics": [[development_id, slug, vocabulary.label(TOPICS, slug)] for slug in document["topics"]],
     }
 
 

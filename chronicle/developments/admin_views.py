@@ -18,7 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from chronicle.domain.content import Content
-from chronicle.domain.development import Step, Workflow, open_steps
+from chronicle.domain.development import RULES, Step, Workflow, open_steps
 from chronicle.domain.errors import DomainError, InvalidContent
 from chronicle.eventstore import store
 
@@ -26,7 +26,6 @@ from . import commands, diffs
 from .forms import DevelopmentEditor, NoteForm, ScheduleForm, post_data
 from .models import DevelopmentRecord
 
-EDITABLE = (Workflow.DRAFT, Workflow.PUBLISHED)
 SUBMITTED = "Submitted for review. An editor will publish it or ask for changes."
 
 
@@ -148,7 +147,7 @@ def add_development(model_admin, request):
 
 def change_development(model_admin, request, object_id):
     record = _record(model_admin, request, object_id)
-    editable = model_admin.has_change_permission(request, record) and record.workflow in EDITABLE
+    editable = model_admin.has_change_permission(request, record) and record.workflow in RULES[Step.REVISE].workflows
     their_changes = both_changed = None
     if request.method != "POST":
         editor = DevelopmentEditor(content=record.content, version=record.version) if editable else None

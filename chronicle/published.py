@@ -15,6 +15,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.urls import reverse
 
 from chronicle.developments import search
 from chronicle.developments.models import (
@@ -34,7 +35,7 @@ from chronicle.eventstore import store
 
 def development_path(slug: str) -> str:
     """A development's public page, as a path on this site."""
-    return f"/developments/{slug}/"
+    return reverse("public:development", args=[slug])
 
 
 def development_url(slug: str) -> str:
@@ -45,6 +46,11 @@ def development_url(slug: str) -> str:
 def revision_url(slug: str, version: int) -> str:
     """A revision in the history on the development's page (feeds and digests link corrections here)."""
     return f"{development_url(slug)}#revision-{version}"
+
+
+def api_development_url(development_id: UUID | str) -> str:
+    """A development in the API, absolute (exports, webhooks)."""
+    return f"{settings.SITE_URL}{reverse('api:development-detail', args=[str(development_id)])}"
 
 
 # -- developments ------------------------------------------------------------------------

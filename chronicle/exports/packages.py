@@ -208,7 +208,7 @@ def _document(development_id, slug, first_published_at, position, kind, note, re
             PublicRevision(position=position, kind=kind, note=note, recorded_at=recorded_at)
         ),
         "page_url": published.development_url(slug),
-        "api_url": f"{settings.SITE_URL}/api/v1/developments/{development_id}/",
+        "api_url": published.api_development_url(development_id),
     }
 
 

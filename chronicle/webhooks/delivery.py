@@ -192,7 +192,7 @@ def matches(endpoint: Endpoint, event: PendingEvent) -> bool:
 
 def payload(event: PendingEvent) -> dict:
     """A thin notification: what happened and where to read it."""
-    api = f"{settings.SITE_URL}/api/v1/developments/{event.development_id}/"
+    api = published.api_development_url(event.development_id)
     return {
         "type": event.type,
         "timestamp": _time(event.recorded_at),

@@ -7,7 +7,6 @@ the filters of the timeline and of the API are defined here and nowhere else.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -132,25 +131,12 @@ def content_matches(content: dict[str, Any], filters: Filters) -> bool:
     return not filters.text or domain_search.matches(filters.text, content["title"], content.get("summary", ""))
 
 
-def development(slug: str) -> PublicDevelopment | None:
-    """The public development at this address (retracted ones too), or None."""
-    return PublicDevelopment.objects.filter(slug=slug).first()
-
-
 # -- revisions ---------------------------------------------------------------------------
 
 
 def revisions(development_id: UUID) -> QuerySet[PublicRevision]:
     """A development's public revisions, oldest first."""
     return PublicRevision.objects.filter(development_id=development_id).order_by("position")
-
-
-def revisions_of(development_ids: Iterable[UUID]) -> dict[UUID, list[PublicRevision]]:
-    """The public revisions of many developments at once, oldest first for each."""
-    found: dict[UUID, list[PublicRevision]] = {development_id: [] for development_id in development_ids}
-    for revision in PublicRevision.objects.filter(development_id__in=list(found)).order_by("position"):
-        found[revision.development_id].append(revision)
-    return found
 
 
 def latest_position(*, settle: bool = False) -> int:

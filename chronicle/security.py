@@ -1,5 +1,10 @@
 """A content security policy for every page, and throttled sign-in to the admin.
 
+Sign-in is not throttled with django-axes: axes counts failed authentications through its own
+backend and middleware (in database tables by default), while one count here also covers
+wrong two-factor codes and lives in the shared cache beside the API's throttles, keyed by the
+client address they see.
+
 The other security headers (nosniff, Referrer-Policy, X-Frame-Options, Cross-Origin-Opener-Policy,
 HSTS) come from Django's own middleware; see the security section of config/settings.
 """

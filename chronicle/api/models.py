@@ -112,10 +112,6 @@ class ApiKey(models.Model):
             return "The owner of this API key is deactivated."
         return ""
 
-    def revoke(self, now=None) -> bool:
-        """Revoke the key; False if it already was."""
-        return bool(ApiKey.objects.filter(pk=self.pk).revoke(now))
-
     def note_use(self, now=None) -> None:
         now = now or timezone.now()
         if self.last_used_at is None or now - self.last_used_at >= LAST_USED_RESOLUTION:

@@ -378,7 +378,7 @@ def world(roles, settings, tmp_path, django_user_model):
     key, valid = ApiKey.issue(name="dashboard", owner=partner)
     _, expired = ApiKey.issue(name="old", owner=partner, expires_at=timezone.now() - timedelta(days=1))
     revoked_key, revoked = ApiKey.issue(name="leaked", owner=partner)
-    revoked_key.revoke()
+    ApiKey.objects.filter(pk=revoked_key.pk).revoke()
 
     published = published_development(author, publisher)
     in_review = commands.draft_development(content_data(title="In review"), actor=author, slug="in-review")

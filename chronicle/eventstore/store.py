@@ -1,7 +1,7 @@
 """Append to and read from the event log.
 
 Writers append concurrently and commit together; readers of `position > cursor` still never
-see a position become visible after a higher one was read (DESIGN.md, invariant 3).
+see a position become visible after a higher one was read: the log has no holes behind a reader.
 
 On PostgreSQL each event records the id of the transaction that wrote it
 (`transaction_id`). An append takes its positions inside a short critical section (a

@@ -2,10 +2,10 @@
 
 A package is cut at one log position. Every table is read with `position <= cut`, and the
 rows at or below a position never change once that position is visible (the log has no
-holes behind a reader: DESIGN.md, invariant 3), so the package is consistent however
-many publications commit while it is written, on PostgreSQL and on SQLite alike, without
-holding a snapshot open. Rows are streamed from the database and written as they come,
-so memory does not grow with the chronicle.
+holes behind a reader), so the package is consistent however many publications commit
+while it is written, on PostgreSQL and on SQLite alike, without holding a snapshot open.
+Rows are streamed from the database and written as they come, so memory does not grow
+with the chronicle.
 
 The nightly package goes to EXPORTS_ROOT/<time>/, written under a temporary name and
 renamed when complete, so `/exports/latest/` only ever sees whole packages.

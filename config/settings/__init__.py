@@ -148,9 +148,9 @@ STORAGES = {
 
 # -- Chronicle ---------------------------------------------------------------------------
 
-# An editor may not publish, correct, update or schedule a revision they wrote (DESIGN.md,
-# "four eyes"). Retraction is deliberately not covered: taking down what should not be
-# public must not wait for a second editor, and a retraction stays public with its reason.
+# Four eyes: an editor may not publish, correct, update or schedule a revision they wrote.
+# Retraction is deliberately not covered: taking down what should not be public must not
+# wait for a second editor, and a retraction stays public with its reason.
 CHRONICLE_FOUR_EYES = env_bool("CHRONICLE_FOUR_EYES", True)
 FEEDS_ROOT = Path(env("FEEDS_ROOT") or VAR_DIR / "feeds")
 

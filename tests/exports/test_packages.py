@@ -16,7 +16,7 @@ from chronicle.developments import commands
 from chronicle.eventstore import store
 from chronicle.exports import packages
 from tests.factories import content_data
-from tests.services import ROOT, shared_database_url, worker_environment
+from tests.services import ROOT, shared_database_url, wait_for, worker_environment
 
 
 def read_csv(directory, name):
@@ -149,9 +149,13 @@ def test_every_resource_agrees_with_the_cut_while_publications_commit(transactio
     )
     try:
         start = store.last_position()
-        deadline = time.monotonic() + 30
-        while store.last_position() == start and time.monotonic() < deadline:
-            time.sleep(0.01)
+        # Every 10 ms: the export must begin while the writer has most of its publications to go.
+        wait_for(
+            lambda: store.last_position() != start or writer.poll() is not None,
+            30,
+            lambda: "the writer published nothing",
+            interval=0.01,
+        )
         cut = packages.cut_at()
         # Slow the export down so the publisher commits while every table is being read.
         summary = packages.write_package(tmp_path / "during", cut, on_progress=lambda count: time.sleep(0.01))

@@ -11,6 +11,7 @@ from datetime import timedelta
 import frictionless
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from chronicle.developments import commands
 from chronicle.eventstore import store
@@ -98,7 +99,8 @@ def test_as_of_exports_the_record_as_it_stood_then(publish, publisher, tmp_path)
     development = publish("changing", title="Before")
     published = store.read_stream(development)[-1]
     before = published.recorded_at
-    time.sleep(0.01)
+    # What follows must be recorded after `before`, or the cut would take it in.
+    wait_for(lambda: timezone.now() > before, 5, lambda: "the clock did not move", interval=0.001)
     commands.revise_development(development, content_data(title="After"), actor=publisher)
     commands.submit_development(development, actor=publisher)
     commands.publish_correction(development, "Renamed.", actor=publisher)
@@ -183,8 +185,6 @@ def test_every_resource_agrees_with_the_cut_while_publications_commit(transactio
 
 
 def test_nightly_packages_are_written_whole_and_removed_after_the_kept_days(publish, exports_root, settings):
-    from django.utils import timezone
-
     settings.EXPORTS_KEEP_DAYS = 2
     publish("one")
     now = timezone.now()

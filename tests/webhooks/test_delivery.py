@@ -111,9 +111,8 @@ def test_a_4xx_is_recorded_and_not_retried(receiver, publish):
 
 
 def test_an_endpoint_failing_for_a_day_is_disabled_and_its_owner_told(receiver, publish, partner):
-    owner, _ = partner
     hooks = receiver(default=503)
-    endpoint = register(hooks, owner=owner)
+    endpoint = register(hooks, owner=partner)
     publish("one")
     delivery.deliver_due()
     # A day of failures later:

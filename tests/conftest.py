@@ -4,7 +4,7 @@ Celery, real services (a Celery worker on Redis, an SMTP server, chromium)."""
 import pytest
 
 from chronicle.developments import commands
-from tests.factories import content_data, editorial_roles, member
+from tests.factories import PASSWORD, content_data, editorial_roles, member
 
 # The fixtures through which a test reaches the database of its pass.
 DATABASE_FIXTURES = {
@@ -75,6 +75,12 @@ def staff(roles, django_user_model):
 @pytest.fixture
 def superuser(roles, django_user_model):
     return member(django_user_model, "root", is_superuser=True)
+
+
+@pytest.fixture
+def partner(db, django_user_model):
+    """An API client's account: not staff; tests issue the API keys it owns."""
+    return django_user_model.objects.create_user("acme", email="hooks@acme.example", password=PASSWORD)
 
 
 @pytest.fixture

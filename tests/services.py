@@ -49,13 +49,14 @@ def tail_the_log(processes, expected: int) -> list[int]:
     return seen
 
 
-def wait_for(condition, timeout: float, explain) -> None:
-    """Poll `condition` until it holds; after `timeout` seconds fail with `explain()`."""
+def wait_for(condition, timeout: float, explain, *, interval: float = 0.1) -> None:
+    """Poll `condition` every `interval` seconds until it holds; after `timeout` seconds fail
+    with `explain()`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
-        time.sleep(0.1)
+        time.sleep(interval)
     raise AssertionError(explain())
 
 
@@ -76,16 +77,20 @@ class CeleryWorker:
         self.log = self.log_path.open("a")
         offset = self.log_path.stat().st_size
         self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def ready() -> bool:
             with self.log_path.open() as log:
-                log.seek(offset)
-                if " ready." in log.read():
-                    return self
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.1)
-        raise RuntimeError(f"The Celery worker did not start:\n{self.log_path.read_text()}")
+                log.seek(offset)  # this start's lines only: the log may hold an earlier worker's
+                return " ready." in log.read()
+
+        def not_started() -> str:
+            return f"The Celery worker did not start:\n{self.output()}"
+
+        # A worker that exited will never be ready: stop waiting at once.
+        wait_for(lambda: ready() or self.process.poll() is not None, timeout, not_started)
+        if not ready():
+            raise AssertionError(not_started())
+        return self
 
     def kill(self) -> None:
         """Kill the worker at once (SIGKILL), the way a crash or an OOM kill would."""

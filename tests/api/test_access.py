@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import User
 from django.utils import timezone
 
 from chronicle.api.models import ApiKey
@@ -12,11 +11,6 @@ from tests.api.conftest import error_of
 from tests.factories import content_data, member, published_development
 
 LIST = "/api/v1/developments/"
-
-
-@pytest.fixture
-def partner(db):
-    return User.objects.create_user("acme", email="data@acme.example", password="correct-horse-battery")
 
 
 @pytest.fixture

@@ -45,10 +45,10 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 def test_no_server_error_and_no_response_outside_the_schema(
-    seed, editor, django_user_model, generous_rates, keep_test_connection
+    seed, editor, partner, generous_rates, keep_test_connection
 ):
     commands.retract_development(commands.development_id_for(seed[0]["key"]), "A test retraction.", actor=editor)
-    _, secret = ApiKey.issue(name="schemathesis", owner=django_user_model.objects.create_user("partner"))
+    _, secret = ApiKey.issue(name="schemathesis", owner=partner)
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {(operation.method.upper(), operation.path) for operation in operations} >= {

@@ -130,13 +130,13 @@ def test_conditional_get_and_any_site_may_read_it(api, chronicle, curator, edito
 
 
 @pytest.mark.django_db
-def test_keys_and_throttles_as_for_the_rest_of_the_api(api, chronicle, settings, django_user_model):
+def test_keys_and_throttles_as_for_the_rest_of_the_api(api, chronicle, settings, partner):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"anonymous": "2/minute", "partner": "4/minute"},
     }
     assert [api.get(TIMELINE).status_code for _ in range(3)] == [200, 200, 429]
-    _, secret = ApiKey.issue(name="newsroom", owner=django_user_model.objects.create_user("newsroom"))
+    _, secret = ApiKey.issue(name="newsroom", owner=partner)
     assert api.get(TIMELINE, HTTP_AUTHORIZATION=f"Api-Key {secret}").status_code == 200
     assert api.get(TIMELINE, HTTP_AUTHORIZATION="Api-Key not-a-key").status_code == 401
 

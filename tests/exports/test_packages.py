@@ -11,12 +11,13 @@ from datetime import timedelta
 import frictionless
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from chronicle.developments import commands
 from chronicle.eventstore import store
 from chronicle.exports import packages
 from tests.factories import content_data
-from tests.services import ROOT, shared_database_url, worker_environment
+from tests.services import ROOT, shared_database_url, wait_for, worker_environment
 
 
 def read_csv(directory, name):
@@ -98,7 +99,8 @@ def test_as_of_exports_the_record_as_it_stood_then(publish, publisher, tmp_path)
     development = publish("changing", title="Before")
     published = store.read_stream(development)[-1]
     before = published.recorded_at
-    time.sleep(0.01)
+    # What follows must be recorded after `before`, or the cut would take it in.
+    wait_for(lambda: timezone.now() > before, 5, lambda: "the clock did not move", interval=0.001)
     commands.revise_development(development, content_data(title="After"), actor=publisher)
     commands.submit_development(development, actor=publisher)
     commands.publish_correction(development, "Renamed.", actor=publisher)
@@ -149,9 +151,13 @@ def test_every_resource_agrees_with_the_cut_while_publications_commit(transactio
     )
     try:
         start = store.last_position()
-        deadline = time.monotonic() + 30
-        while store.last_position() == start and time.monotonic() < deadline:
-            time.sleep(0.01)
+        # Every 10 ms: the export must begin while the writer has most of its publications to go.
+        wait_for(
+            lambda: store.last_position() != start or writer.poll() is not None,
+            30,
+            lambda: "the writer published nothing",
+            interval=0.01,
+        )
         cut = packages.cut_at()
         # Slow the export down so the publisher commits while every table is being read.
         summary = packages.write_package(tmp_path / "during", cut, on_progress=lambda count: time.sleep(0.01))
@@ -179,8 +185,6 @@ def test_every_resource_agrees_with_the_cut_while_publications_commit(transactio
 
 
 def test_nightly_packages_are_written_whole_and_removed_after_the_kept_days(publish, exports_root, settings):
-    from django.utils import timezone
-
     settings.EXPORTS_KEEP_DAYS = 2
     publish("one")
     now = timezone.now()

@@ -7,13 +7,13 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import redis
 
 from config.settings.environment import cache_config
+from tests.services import wait_for
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -46,18 +46,22 @@ class PrivateRedis:
         command += ["--save", "", "--appendonly", "no", "--logfile", str(self.folder / "redis.log")]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
+
+        def answers() -> bool:
             with contextlib.suppress(redis.ConnectionError):
-                if client.ping():
-                    return self
-            time.sleep(0.05)
-        self.stop()
-        log = self.folder / "redis.log"
-        output = log.read_text() if log.exists() else ""
-        raise RuntimeError(f"redis-server did not start on port {self.port}:\n{output}")
+                return client.ping()
+            return False
+
+        def not_started() -> str:
+            log = self.folder / "redis.log"
+            return f"redis-server did not start on port {self.port}:\n{log.read_text() if log.exists() else ''}"
+
+        # A server that exited will never answer: stop waiting at once. (On failure,
+        # private_redis() stops the server.)
+        wait_for(lambda: self.process.poll() is not None or answers(), timeout, not_started)
+        if self.process.poll() is not None:
+            raise AssertionError(not_started())
+        return self
 
     def stop(self) -> None:
         """Stop the server the way an outage would: gone at once, the port refusing connections."""

@@ -18,7 +18,7 @@ import pytest
 from chronicle import database
 from chronicle.developments.commands import development_id_for
 from tests.hardening.private_postgres import PrivatePostgres, free_port
-from tests.services import ROOT, worker_environment
+from tests.services import ROOT, wait_for, worker_environment
 
 pytestmark = pytest.mark.postgres
 
@@ -202,14 +202,13 @@ class Site:
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
 
     def wait_until_up(self) -> None:
-        deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline:
-            try:
-                if self.get("/healthz")[0] == 200:
-                    return
-            except OSError:
-                time.sleep(0.1)
-        pytest.fail("gunicorn did not start")
+        wait_for(self.is_up, WAIT, lambda: "gunicorn did not start")
+
+    def is_up(self) -> bool:
+        try:
+            return self.get("/healthz")[0] == 200
+        except OSError:  # not listening yet
+            return False
 
     def get(self, path: str) -> tuple[int, str]:
         return self._open(path)

@@ -363,7 +363,7 @@ def test_the_table_covers_every_address():
 
 
 @pytest.fixture
-def world(roles, settings, tmp_path, django_user_model):
+def world(roles, partner, settings, tmp_path, django_user_model):
     """Everything the table's addresses open, and one visitor of each role."""
     settings.FEEDS_ROOT = tmp_path
     (tmp_path / "all.atom").write_text("<feed xmlns='http://www.w3.org/2005/Atom'/>")
@@ -374,7 +374,6 @@ def world(roles, settings, tmp_path, django_user_model):
         "editor": member(django_user_model, "eddie-editor", roles["Editors"]),
         "superuser": member(django_user_model, "root", is_superuser=True, email="root@example.org"),
     }
-    partner = django_user_model.objects.create_user("acme", password="correct-horse-battery")
     key, valid = ApiKey.issue(name="dashboard", owner=partner)
     _, expired = ApiKey.issue(name="old", owner=partner, expires_at=timezone.now() - timedelta(days=1))
     revoked_key, revoked = ApiKey.issue(name="leaked", owner=partner)

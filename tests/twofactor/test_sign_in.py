@@ -118,9 +118,8 @@ def test_when_required_a_staff_account_without_an_authenticator_must_set_one_up_
     assert sign_in().get("/admin/")["Location"].startswith(CODE_STEP)
 
 
-def test_when_required_an_account_that_is_not_staff_is_not_asked_to_set_one_up(client, django_user_model, settings):
+def test_when_required_an_account_that_is_not_staff_is_not_asked_to_set_one_up(client, partner, settings):
     settings.ADMIN_REQUIRE_TWO_FACTOR = True
-    partner = django_user_model.objects.create_user("acme", password="x")
     client.force_login(partner)
     assert client.get("/admin/")["Location"].startswith("/admin/login/")
 

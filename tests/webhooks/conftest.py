@@ -27,7 +27,7 @@ def receiver():
 
 
 @pytest.fixture
-def partner(db, django_user_model):
-    user = django_user_model.objects.create_user("acme-partner", email="hooks@acme.example", password="x-long-pass")
-    _, key = ApiKey.issue(name="Acme", owner=user)
-    return user, {"authorization": f"Api-Key {key}"}
+def partner_headers(partner):
+    """Request headers that sign in to the API as `partner`, with an API key it owns."""
+    _, key = ApiKey.issue(name="Acme", owner=partner)
+    return {"authorization": f"Api-Key {key}"}

@@ -11,15 +11,17 @@ from chronicle.webhooks.models import Endpoint, Status
 API = "/api/v1/webhooks/"
 
 
-def test_registering_shows_the_secret_once_and_deliveries_verify_with_it(client, partner, receiver, publish):
-    owner, auth = partner
+def test_registering_shows_the_secret_once_and_deliveries_verify_with_it(
+    client, partner, partner_headers, receiver, publish
+):
+    auth = partner_headers
     hooks = receiver()
     response = client.post(API, {"url": hooks.url, "countries": ["BY"]}, content_type="application/json", headers=auth)
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["secret"].startswith("whsec_")
     assert body["status"] == "active" and body["countries"] == ["BY"]
-    assert Endpoint.objects.get().owner == owner
+    assert Endpoint.objects.get().owner == partner
     hooks.secret = body["secret"]
 
     listed = client.get(API, headers=auth).json()["results"]
@@ -32,8 +34,8 @@ def test_registering_shows_the_secret_once_and_deliveries_verify_with_it(client,
     assert hooks.unverified == [] and len(hooks.accepted()) == 1
 
 
-def test_pause_resume_replay_and_delete(client, partner, receiver, publish):
-    _, auth = partner
+def test_pause_resume_replay_and_delete(client, partner_headers, receiver, publish):
+    auth = partner_headers
     hooks = receiver()
     created = client.post(API, {"url": hooks.url}, content_type="application/json", headers=auth).json()
     hooks.secret = created["secret"]
@@ -60,8 +62,8 @@ def test_pause_resume_replay_and_delete(client, partner, receiver, publish):
     assert not Endpoint.objects.exists()
 
 
-def test_a_partner_sees_and_touches_only_their_own_endpoints(client, partner, django_user_model, receiver):
-    _, auth = partner
+def test_a_partner_sees_and_touches_only_their_own_endpoints(client, partner_headers, django_user_model, receiver):
+    auth = partner_headers
     other = django_user_model.objects.create_user("other-partner", password="x-long-pass")
     _, other_key = ApiKey.issue(name="Other", owner=other)
     other_auth = {"authorization": f"Api-Key {other_key}"}
@@ -97,8 +99,8 @@ def test_without_an_api_key_the_answer_is_401_in_json(client, db):
         ({"url": "http://127.0.0.1:9/", "countries": "BY"}, "countries"),
     ],
 )
-def test_bad_registrations_are_refused_field_by_field(client, partner, body, field):
-    _, auth = partner
+def test_bad_registrations_are_refused_field_by_field(client, partner_headers, body, field):
+    auth = partner_headers
     response = client.post(API, body, content_type="application/json", headers=auth)
     assert response.status_code == 400
     error = response.json()["error"]
@@ -106,8 +108,8 @@ def test_bad_registrations_are_refused_field_by_field(client, partner, body, fie
     assert not Endpoint.objects.exists()
 
 
-def test_bad_pause_and_replay_bodies_are_refused(client, partner, receiver):
-    _, auth = partner
+def test_bad_pause_and_replay_bodies_are_refused(client, partner_headers, receiver):
+    auth = partner_headers
     created = client.post(API, {"url": receiver().url}, content_type="application/json", headers=auth).json()
     address = f"{API}{created['id']}/"
     assert client.patch(address, {"paused": "maybe"}, content_type="application/json", headers=auth).status_code == 400

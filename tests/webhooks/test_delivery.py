@@ -1,6 +1,5 @@
 """Deliveries by the Standard Webhooks spec, checked by a real receiver on loopback."""
 
-import time
 from datetime import timedelta
 
 from django.core import mail
@@ -10,6 +9,7 @@ from chronicle.developments import commands
 from chronicle.webhooks import delivery, endpoints
 from chronicle.webhooks.models import Delivery, Endpoint, Outcome, Status
 from tests.factories import content_data
+from tests.services import wait_for
 
 
 def register(receiver, **options):
@@ -18,11 +18,14 @@ def register(receiver, **options):
     return endpoint
 
 
-def deliver_until(condition, timeout=10):
-    deadline = time.monotonic() + timeout
-    while not condition() and time.monotonic() < deadline:
+def deliver_until(condition, explain, timeout=10):
+    """Run delivery passes, as the worker would, until `condition` holds."""
+
+    def delivered() -> bool:
         delivery.deliver_due()
-        time.sleep(0.02)
+        return condition()
+
+    wait_for(delivered, timeout, explain, interval=0.02)
 
 
 def test_publication_correction_and_retraction_arrive_signed_in_order(receiver, publish, publisher, settings):
@@ -65,7 +68,9 @@ def test_a_receiver_that_fails_then_recovers_gets_each_event_once_per_success_wi
     endpoint = register(hooks)
     first, second = publish("first"), publish("second")
 
-    deliver_until(lambda: len(hooks.accepted()) == 2)
+    deliver_until(
+        lambda: len(hooks.accepted()) == 2, lambda: f"answers so far: {[request.status for request in hooks.requests]}"
+    )
 
     assert [request.status for request in hooks.requests] == [503, 500, 200, 429, 200]
     ids = [request.webhook_id for request in hooks.requests]
@@ -106,9 +111,8 @@ def test_a_4xx_is_recorded_and_not_retried(receiver, publish):
 
 
 def test_an_endpoint_failing_for_a_day_is_disabled_and_its_owner_told(receiver, publish, partner):
-    owner, _ = partner
     hooks = receiver(default=503)
-    endpoint = register(hooks, owner=owner)
+    endpoint = register(hooks, owner=partner)
     publish("one")
     delivery.deliver_due()
     # A day of failures later:

@@ -5,6 +5,7 @@ import time
 
 from chronicle.webhooks import delivery, endpoints
 from chronicle.webhooks.models import Dispatch
+from tests.services import wait_for
 
 
 def test_public_events_queue_one_delivery_pass_after_commit(receiver, publish, django_capture_on_commit_callbacks):
@@ -47,7 +48,7 @@ def test_a_slow_endpoint_holds_up_neither_other_endpoints_nor_publishing(transac
     started = time.monotonic()
     worker = threading.Thread(target=delivery.deliver_due)
     worker.start()
-    time.sleep(0.3)
+    wait_for(lambda: slow.arrived, 5, lambda: "the delivery pass never reached the slow endpoint")
     publishing = time.monotonic()
     publish("two")  # while the slow endpoint still holds its attempt
     published_in = time.monotonic() - publishing

@@ -27,6 +27,13 @@ reached_again = Signal()
 # and, should the key expire between them, leaves a counter that never expires.
 _INCR_EXISTING = "if redis.call('exists', KEYS[1]) == 1 then return redis.call('incrby', KEYS[1], ARGV[1]) end"
 
+# INCR the counter KEYS[1], starting it to expire in ARGV[1] seconds, and MGET the other keys.
+_COUNT_AND_GET = """
+local count = redis.call('incr', KEYS[1])
+if count == 1 then redis.call('expire', KEYS[1], ARGV[1]) end
+return {count, redis.call('mget', unpack(KEYS, 2))}
+"""
+
 
 def _missing_key(*args):
     raise ValueError("Key not found: the cache cannot reach Redis")
@@ -82,6 +89,14 @@ class FailOpenRedisCacheClient(RedisCacheClient):
             raise ValueError(f"Key {key!r} not found.")
         return value
 
+    def _count_and_get_many(self, counter, timeout, keys):
+        client = self.get_client(counter, write=True)
+        count, values = client.eval(_COUNT_AND_GET, 1 + len(keys), counter, *keys, timeout)
+        found = {key: value for key, value in zip(keys, values, strict=True) if value is not None}
+        if self.unreachable:  # reached again: what was read predates the receivers of `reached_again`
+            found = {}
+        return count, {key: self._serializer.loads(value) for key, value in found.items()}
+
     add = _failing_open(RedisCacheClient.add, _always(True))
     get = _failing_open(RedisCacheClient.get, lambda key, default: default)
     set = _failing_open(RedisCacheClient.set, _always(None))
@@ -93,9 +108,20 @@ class FailOpenRedisCacheClient(RedisCacheClient):
     set_many = _failing_open(RedisCacheClient.set_many, _always(None))
     delete_many = _failing_open(RedisCacheClient.delete_many, _always(None))
     clear = _failing_open(RedisCacheClient.clear, _always(False))
+    count_and_get_many = _failing_open(_count_and_get_many, lambda counter, timeout, keys: (1, {}))
 
 
 class FailOpenRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = FailOpenRedisCacheClient
+
+    def count_and_get_many(self, counter: str, timeout: int, keys: list[str]) -> tuple[int, dict]:
+        """Count one more at `counter` (a new counter expires in `timeout` seconds) and read `keys`,
+        in one round trip to Redis: a request's rate-limit count and what it reads with it.
+        While Redis is away: a count of 1 (a first request) and nothing found; nothing found either
+        on the call that reaches it again."""
+        counted = self.make_and_validate_key(counter)
+        key_map = {self.make_and_validate_key(key): key for key in keys}
+        count, found = self._cache.count_and_get_many(counted, timeout, list(key_map))
+        return count, {key_map[key]: value for key, value in found.items()}

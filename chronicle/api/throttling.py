@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import time
 from abc import ABC, abstractmethod
+from typing import NamedTuple
 
 from django.core.cache import cache
 from rest_framework.settings import api_settings
@@ -29,18 +30,35 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), PERIODS[period[0]]
 
 
+class Window(NamedTuple):
+    """The current fixed window of a rate for one identity."""
+
+    key: str  # of its counter in the cache
+    limit: int  # requests allowed in it
+    period: int  # its length, in seconds
+    retry_after: float  # seconds until it ends
+
+
+def window(identity: str, rate: str) -> Window:
+    limit, period = parse_rate(rate)
+    now = time.time()
+    number = int(now // period)
+    return Window(f"throttle:{identity}:{number}", limit, period, (number + 1) * period - now)
+
+
+def count(current: Window) -> int:
+    """Count one more request in `current`: how many it has had."""
+    try:
+        return cache.incr(current.key)  # the window's counter exists but for its first request
+    except ValueError:
+        return 1 if cache.add(current.key, 1, timeout=current.period + 1) else cache.incr(current.key)
+
+
 def count_request(identity: str, rate: str) -> tuple[bool, float]:
     """Count one request against `identity` at `rate`: whether it is allowed, and the seconds
     until the window ends."""
-    allowed, period = parse_rate(rate)
-    now = time.time()
-    window = int(now // period)
-    key = f"throttle:{identity}:{window}"
-    try:
-        count = cache.incr(key)  # the window's counter exists but for its first request
-    except ValueError:
-        count = 1 if cache.add(key, 1, timeout=period + 1) else cache.incr(key)
-    return count <= allowed, (window + 1) * period - now
+    current = window(identity, rate)
+    return count(current) <= current.limit, current.retry_after
 
 
 class _Throttle(BaseThrottle, ABC):
@@ -50,14 +68,21 @@ class _Throttle(BaseThrottle, ABC):
     def identity(self, request) -> str | None:
         """Whom to count the request against, or None when this throttle does not apply."""
 
-    def allow_request(self, request, view) -> bool:
+    def window(self, request) -> Window | None:
+        """The window to count the request in, or None when this throttle does not apply."""
         identity = self.identity(request)
         if identity is None:
-            return True
-        allowed, self.retry_after = count_request(
-            f"{self.scope}:{identity}", api_settings.DEFAULT_THROTTLE_RATES[self.scope]
-        )
-        return allowed
+            return None
+        return window(f"{self.scope}:{identity}", api_settings.DEFAULT_THROTTLE_RATES[self.scope])
+
+    def allow_request(self, request, view) -> bool:
+        current = self.window(request)
+        return current is None or self.admits(current, count(current))
+
+    def admits(self, current: Window, counted: int) -> bool:
+        """Whether the request counted `counted` in `current` is allowed (else `wait` says how long)."""
+        self.retry_after = current.retry_after
+        return counted <= current.limit
 
     def wait(self) -> float:
         return math.ceil(self.retry_after)

@@ -11,7 +11,8 @@ hear of other processes' commits (a Celery worker releasing an embargo), so ther
 version is the latest public position, one indexed query.
 
 Authentication, permissions and throttling run before (DRF's `initial`) on every request,
-hit or not; conditional GET is answered from the kept validators, as the view would.
+hit or not; on Redis the throttle's count and the answer's lookup share one round trip
+(`count_and_look_up`). Conditional GET is answered from the kept validators, as the view would.
 Only answers a view built with `respond` are kept: never an error, a redirect or a
 citation (it names the day it was accessed), and nothing private to a caller.
 """
@@ -32,6 +33,7 @@ from django.http import HttpResponse
 from django.utils.http import parse_http_date_safe
 
 from chronicle import memento
+from chronicle.cache import FailOpenRedisCache
 
 from . import selectors
 from .conditional import not_modified
@@ -76,8 +78,7 @@ def kept(get):
     def answer(view, request, *args, **kwargs):
         if memento.ACCEPT_DATETIME in request.META:  # a TimeGate's redirect
             return get(view, request, *args, **kwargs)
-        key = _key(request)
-        version, found = _version_and_answer(key)
+        key, version, found = getattr(request, "kept_lookup", None) or _look_up(request)
         if found is not None and found.version == version:
             return found.replay(request)
         response = get(view, request, *args, **kwargs)
@@ -85,7 +86,30 @@ def kept(get):
             response.add_post_render_callback(functools.partial(_keep, key, version))
         return response
 
+    answer.kept = True  # type: ignore[attr-defined]
     return answer
+
+
+def count_and_look_up(view, request) -> bool:
+    """On Redis, count a request to a kept view against its throttle and read its kept answer in
+    one round trip, as each round trip is about a fifth of a kept answer's time; False (nothing
+    done: the throttles count as usual) anywhere else."""
+    handler = getattr(view, request.method.lower(), None)
+    if not getattr(handler, "kept", False) or memento.ACCEPT_DATETIME in request.META:
+        return False
+    if not isinstance(caches["default"], FailOpenRedisCache):
+        return False
+    windows = [(throttle, throttle.window(request)) for throttle in view.get_throttles()]
+    applying = [(throttle, window) for throttle, window in windows if window is not None]
+    if len(applying) != 1:
+        return False
+    ((throttle, window),) = applying
+    key = _key(request)
+    count, found = cache.count_and_get_many(window.key, window.period + 1, [GENERATION, key])
+    request.kept_lookup = key, _version(found.get(GENERATION)), found.get(key)
+    if not throttle.admits(window, count):
+        view.throttled(request, throttle.wait())
+    return True
 
 
 def _key(request) -> str:
@@ -93,18 +117,23 @@ def _key(request) -> str:
     return f"api-answer:{hashlib.sha256(text.encode()).hexdigest()}"
 
 
-def _version_and_answer(key: str) -> tuple[str | None, Answer | None]:
-    """The public data's version (None while the cache is unreachable) and the answer kept under `key`."""
+def _look_up(request) -> tuple[str, str | None, Answer | None]:
+    """The request's key, the public data's version (None while the cache is unreachable) and
+    the answer kept under the key."""
+    key = _key(request)
     if isinstance(caches["default"], LocMemCache):
         position, _ = selectors.public_version()
-        return f"position {position}", cache.get(key)
+        return key, f"position {position}", cache.get(key)
     found = cache.get_many([GENERATION, key])  # one round trip
-    generation = found.get(GENERATION)
+    return key, _version(found.get(GENERATION)), found.get(key)
+
+
+def _version(generation: int | None) -> str | None:
     if generation is None:
         # Started from the clock, a counter that was lost never returns to a number it had.
         cache.add(GENERATION, time.time_ns(), timeout=None)
         generation = cache.get(GENERATION)
-    return None if generation is None else f"generation {generation}", found.get(key)
+    return None if generation is None else f"generation {generation}"
 
 
 def public_data_changed(**kwargs) -> None:

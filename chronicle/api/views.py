@@ -49,6 +49,10 @@ class PublicApiView(APIView):
         self.request.accepted_media_type = JSONRenderer.media_type
         return super().handle_exception(exc)
 
+    def check_throttles(self, request):
+        if not answers.count_and_look_up(self, request):  # on Redis, with a kept answer's lookup
+            super().check_throttles(request)
+
     def respond(self, request, etag: str, last_modified, build: Callable[[], dict]):
         """A 304 if the client's copy is current; else the body, built at most once per ETag.
 
@@ -385,7 +389,6 @@ def _developments_url(request, **query) -> str:
 class VocabularyView(PublicApiView):
     parameters = filters.NoParameters
 
-    @answers.kept
     def get(self, request):
         params = filters.read(request, self.parameters)
         position, last_modified = selectors.public_version()
@@ -399,6 +402,7 @@ class Topics(VocabularyView):
         description="The topic vocabulary, each with its number of published developments.",
         responses={200: serializers.TopicListSerializer, 304: docs.NOT_MODIFIED, **docs.COMMON_ERRORS},
     )
+    @answers.kept
     def get(self, request):
         return super().get(request)
 
@@ -425,6 +429,7 @@ class Countries(VocabularyView):
         description="Every country that published developments involve, by ISO code, with their number.",
         responses={200: serializers.CountryListSerializer, 304: docs.NOT_MODIFIED, **docs.COMMON_ERRORS},
     )
+    @answers.kept
     def get(self, request):
         return super().get(request)
 
@@ -456,6 +461,7 @@ class Actors(VocabularyView):
         ],
         responses={200: serializers.ActorPageSerializer, 304: docs.NOT_MODIFIED, **docs.COMMON_ERRORS},
     )
+    @answers.kept
     def get(self, request):
         return super().get(request)
 

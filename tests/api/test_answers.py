@@ -9,9 +9,11 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from redis.connection import AbstractConnection
 
 from chronicle.api.models import ApiKey
 from chronicle.developments import commands
+from tests.api.conftest import error_of
 from tests.factories import content_data, published_development
 from tests.hardening.private_redis import private_redis
 from tests.services import wait_for
@@ -170,3 +172,72 @@ def test_a_publication_while_redis_was_away_is_seen_once_it_is_back(
         published_development(curator, editor, slug="while-away", title="While Redis was away")
     redis_cache.start()
     assert len(api.get(LIST).json()["results"]) == 2, "the answer kept before the publication was served"
+
+
+@pytest.fixture
+def round_trips(monkeypatch):
+    """What this process sends to Redis: one item per round trip."""
+    sent = []
+    send = AbstractConnection.send_packed_command
+
+    def counted(connection, command, *args, **kwargs):
+        sent.append(command)
+        return send(connection, command, *args, **kwargs)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+    return sent
+
+
+@pytest.mark.redis
+def test_on_redis_a_kept_answer_and_its_throttle_count_cost_one_round_trip(
+    api, development_id, partner_key, redis_cache, round_trips
+):
+    _, secret = partner_key
+    for url in kept_urls(development_id):
+        for caller in ({}, key_header(secret)):  # anonymous, then a partner
+            built = api.get(url, **caller)
+            assert built.status_code == 200, url
+            round_trips.clear()
+            assert answer(api.get(url, **caller)) == answer(built), url
+            assert len(round_trips) == 1, f"{url}: {round_trips}"
+
+            round_trips.clear()
+            assert api.get(url, HTTP_IF_NONE_MATCH=built["ETag"], **caller).status_code == 304, url
+            assert len(round_trips) == 1, f"{url}: {round_trips}"
+
+
+@pytest.mark.redis
+def test_on_redis_the_throttle_refuses_the_request_past_the_rate_though_every_answer_is_kept(
+    api, development_id, partner_key, redis_cache, settings
+):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anonymous": "3/minute", "partner": "4/minute"},
+    }
+    _, secret = partner_key
+    url = f"{LIST}{development_id}/"
+    assert [api.get(url).status_code for _ in range(4)] == [200, 200, 200, 429]
+    refused = api.get(url)
+    assert refused.status_code == 429 and 0 < int(refused["Retry-After"]) <= 60
+    assert error_of(refused)["code"] == "throttled"
+    assert [api.get(url, **key_header(secret)).status_code for _ in range(5)] == [200, 200, 200, 200, 429]
+
+    redis_cache.stop()
+    redis_cache.start()  # empty: every count starts again, at the rates settings give now
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anonymous": "2/minute"}}
+    assert [api.get(url, HTTP_ACCEPT=BIBTEX).status_code for _ in range(3)] == [200, 200, 429], "never kept"
+    assert api.get("/api/v1/events/?after=0").status_code == 429, "a view without kept answers"
+    assert api.get(f"{LIST}{development_id}/", HTTP_ACCEPT_DATETIME="Tue, 01 Jun 2100 09:00:00 GMT").status_code == 429
+
+
+@pytest.mark.redis
+def test_with_redis_away_kept_answers_are_built_afresh_and_no_one_is_throttled(
+    api, development_id, redis_cache, settings
+):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anonymous": "2/minute"}}
+    url = f"{LIST}{development_id}/"
+    built = api.get(url)
+    redis_cache.stop()
+    assert [answer(api.get(url)) for _ in range(3)] == [answer(built)] * 3
+    redis_cache.start()
+    assert [api.get(url).status_code for _ in range(3)] == [200, 200, 429], "counting resumes once Redis is back"

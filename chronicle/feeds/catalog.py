@@ -13,10 +13,10 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 
 from chronicle import published
-from chronicle.developments.models import PublicCountry, PublicDevelopment, PublicRevision, PublicTopic
+from chronicle.developments.models import PublicCountry, PublicDevelopment, PublicRevision
 from chronicle.domain.content import country_name, is_country
 from chronicle.domain.events import RevisionKind
 from chronicle.domain.vocabulary import TOPICS
@@ -97,16 +97,7 @@ class Feed:
 
     def revisions(self) -> QuerySet[PublicRevision]:
         """Every public revision of the developments in this feed (by what they say now)."""
-        revisions = PublicRevision.objects.all()
-        if self.country:
-            revisions = revisions.filter(
-                Exists(PublicCountry.objects.filter(development=OuterRef("development"), code=self.country))
-            )
-        if self.topic:
-            revisions = revisions.filter(
-                Exists(PublicTopic.objects.filter(development=OuterRef("development"), slug=self.topic))
-            )
-        return revisions
+        return PublicRevision.objects.filter(development__in=self.developments())
 
 
 def every_feed() -> list[Feed]:

@@ -1,6 +1,7 @@
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import published_development
 from tests.feeds.helpers import revise_and_publish
@@ -39,7 +40,7 @@ def test_the_timeline_and_a_development_read_well_in_a_browser(page, screenshot,
 
     page.select_option('select[name="country"]', "ru")
     page.click("button[type=submit]")
-    assert page.locator("ol.timeline li h2").all_inner_texts() == ["Russia and China sign an AI memorandum"]
+    expect(page.locator("ol.timeline li h2")).to_have_text(["Russia and China sign an AI memorandum"])
     assert parse_qs(urlsplit(page.url).query) == {"country": ["ru"]}  # the empty fields leave no value
 
     page.goto("/developments/beltelecom-5g-2021/")

@@ -45,6 +45,7 @@ def test_cite_this_and_the_history_links_work_in_a_browser(page, curator, editor
     assert bibtexparser.parse_string(bib).entries[0].fields_dict["title"].value == "{Beltelecom tests 5G with ZTE}"
 
     page.get_by_role("link", name="Read the current version").click()
+    page.wait_for_url(lambda url: "as_of" not in url)
     page.locator(".history a[rel=memento]").nth(1).click()
     page.wait_for_url("**as_of=2024-06-01T09*")
     assert page.locator("h1").inner_text() == "With Huawei"

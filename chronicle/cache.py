@@ -27,11 +27,14 @@ reached_again = Signal()
 # and, should the key expire between them, leaves a counter that never expires.
 _INCR_EXISTING = "if redis.call('exists', KEYS[1]) == 1 then return redis.call('incrby', KEYS[1], ARGV[1]) end"
 
-# INCR the counter KEYS[1], starting it to expire in ARGV[1] seconds, and MGET the other keys.
-_COUNT_AND_GET = """
+# MGET the keys but the first; if the last of them exists, INCR the counter KEYS[1] too (starting
+# it to expire in ARGV[1] seconds) and answer its count, else 0.
+_GET_COUNTING_IF_FOUND = """
+local found = redis.call('mget', unpack(KEYS, 2))
+if not found[#found] then return {0, found} end
 local count = redis.call('incr', KEYS[1])
 if count == 1 then redis.call('expire', KEYS[1], ARGV[1]) end
-return {count, redis.call('mget', unpack(KEYS, 2))}
+return {count, found}
 """
 
 
@@ -89,9 +92,9 @@ class FailOpenRedisCacheClient(RedisCacheClient):
             raise ValueError(f"Key {key!r} not found.")
         return value
 
-    def _count_and_get_many(self, counter, timeout, keys):
+    def _get_many_counting_if_found(self, keys, counter, timeout):
         client = self.get_client(counter, write=True)
-        count, values = client.eval(_COUNT_AND_GET, 1 + len(keys), counter, *keys, timeout)
+        count, values = client.eval(_GET_COUNTING_IF_FOUND, 1 + len(keys), counter, *keys, timeout)
         found = {key: value for key, value in zip(keys, values, strict=True) if value is not None}
         if self.unreachable:  # reached again: what was read predates the receivers of `reached_again`
             found = {}
@@ -108,7 +111,7 @@ class FailOpenRedisCacheClient(RedisCacheClient):
     set_many = _failing_open(RedisCacheClient.set_many, _always(None))
     delete_many = _failing_open(RedisCacheClient.delete_many, _always(None))
     clear = _failing_open(RedisCacheClient.clear, _always(False))
-    count_and_get_many = _failing_open(_count_and_get_many, lambda counter, timeout, keys: (1, {}))
+    get_many_counting_if_found = _failing_open(_get_many_counting_if_found, lambda keys, counter, timeout: (0, {}))
 
 
 class FailOpenRedisCache(RedisCache):
@@ -116,12 +119,12 @@ class FailOpenRedisCache(RedisCache):
         super().__init__(server, params)
         self._class = FailOpenRedisCacheClient
 
-    def count_and_get_many(self, counter: str, timeout: int, keys: list[str]) -> tuple[int, dict]:
-        """Count one more at `counter` (a new counter expires in `timeout` seconds) and read `keys`,
-        in one round trip to Redis: a request's rate-limit count and what it reads with it.
-        While Redis is away: a count of 1 (a first request) and nothing found; nothing found either
-        on the call that reaches it again."""
+    def get_many_counting_if_found(self, keys: list[str], counter: str, timeout: int) -> tuple[int, dict]:
+        """Read `keys` and, if the last of them is found, count one more at `counter` (a new counter
+        expires in `timeout` seconds), in one round trip to Redis: what a request reads, and its
+        rate-limit count when what it reads answers it. The count is 0 when nothing was counted;
+        while Redis is away, and on the call that reaches it again, nothing is found."""
         counted = self.make_and_validate_key(counter)
         key_map = {self.make_and_validate_key(key): key for key in keys}
-        count, found = self._cache.count_and_get_many(counted, timeout, list(key_map))
+        count, found = self._cache.get_many_counting_if_found(list(key_map), counted, timeout)
         return count, {key_map[key]: value for key, value in found.items()}

@@ -1,44 +1,53 @@
 """Whole answers of the public read endpoints, kept in the shared cache as bytes.
 
 Every public read model changes only when a public event is recorded, so an answer stays
-right until the next one. An answer is kept under the request (scheme, host, full path, the
-negotiated media type) and the public data's version; the next request with the same key
-gets its status, headers and body back without the view's queries or DRF's rendering.
+right until the next one. An answer is kept under the request (scheme, host, full path and
+Accept header) and the public data's version; the next request with the same key gets its
+status, headers and body back before the URL is resolved or DRF runs: no query, no rendering.
 
 The version is a counter in the shared cache (Redis), moved by every process after it
 commits a public event, so a kept answer costs no query at all. A per-process cache cannot
 hear of other processes' commits (a Celery worker releasing an embargo), so there the
 version is the latest public position, one indexed query.
 
-Authentication, permissions and throttling run before (DRF's `initial`) on every request,
-hit or not; on Redis the throttle's count and the answer's lookup share one round trip
-(`count_and_look_up`). Conditional GET is answered from the kept validators, as the view would.
-Only answers a view built with `respond` are kept: never an error, a redirect or a
-citation (it names the day it was accessed), and nothing private to a caller.
+A kept answer is still for its caller only after the checks DRF would make: an API key is
+verified as `ApiKeyAuthentication` does, and the request is counted against the same rate
+limit as the view's throttles count it; on Redis, the count and the answer's lookup share
+one round trip (each is about a fifth of a kept answer's time). A request that carries a
+session (staff in the admin) or a key that is refused, asks for a TimeGate's redirect, or
+finds no current answer goes on to the view, which counts it only if it was not counted
+here. Conditional GET is answered from the kept validators, as the view would.
+Only answers a view built with `respond` are kept, and only by views that say so
+(`keeps_answers`): never an error, a redirect or a citation (it names the day it was
+accessed), and nothing private to a caller.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import time
 from datetime import UTC, datetime
 from typing import NamedTuple
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.exceptions import DisallowedHost
 from django.http import HttpResponse
 from django.utils.http import parse_http_date_safe
+from rest_framework.exceptions import AuthenticationFailed
 
 from chronicle import memento
 from chronicle.cache import FailOpenRedisCache
 
-from . import selectors
+from . import selectors, throttling
+from .authentication import ApiKeyAuthentication
 from .conditional import not_modified
 
 GENERATION = "api-answers:generation"
+PATH_PREFIX = "/api/"  # where config/urls.py mounts the public API
 
 # What a 304 leaves out of the headers of the answer it stands for.
 _BODY_HEADERS = {"content-type", "cache-control"}
@@ -65,67 +74,93 @@ class Answer(NamedTuple):
 
 
 def mark_shareable(response):
-    """Let `kept` keep this answer: it shows public data, the same for anyone."""
+    """Let a view that keeps answers keep this one: it shows public data, the same for anyone."""
     response.shareable = True
     return response
 
 
-def kept(get):
-    """Serve a public view's `get` from the kept answers; its answers must depend only on the
-    request and the public data."""
+class Counted(NamedTuple):
+    """A request counted against its rate limit with its kept answer's lookup."""
 
-    @functools.wraps(get)
-    def answer(view, request, *args, **kwargs):
-        if memento.ACCEPT_DATETIME in request.META:  # a TimeGate's redirect
-            return get(view, request, *args, **kwargs)
-        key, version, found = getattr(request, "kept_lookup", None) or _look_up(request)
-        if found is not None and found.version == version:
+    throttle: throttling.RateThrottle
+    window: throttling.Window
+    count: int
+
+    @property
+    def admitted(self) -> bool:
+        return self.throttle.admits(self.window, self.count)
+
+
+class KeptAnswerMiddleware:
+    """Answers a repeated public API request with its kept answer; keeps the answers of views
+    that keep them. Sits outside the session middleware, so what that adds is kept too, and
+    inside the common middleware, which gives kept and fresh answers their Content-Length."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not _may_take_kept_answer(request):
+            return self.get_response(request)
+        try:
+            key = _key(request)
+        except DisallowedHost:
+            return self.get_response(request)  # Django answers 400
+        caller = _caller(request)
+        if caller is None:
+            return self.get_response(request)  # DRF says why the key is refused
+        throttled = throttling.public_window(request, *caller)
+        if throttled is None:
+            return self.get_response(request)
+        version, found, counted = _look_up(key, *throttled)
+        request.counted_with_kept_answer = counted  # the view's throttles take this count
+        if found is not None and found.version == version and counted is not None and counted.admitted:
             return found.replay(request)
-        response = get(view, request, *args, **kwargs)
-        if version is not None and getattr(response, "shareable", False) and response.status_code == 200:
-            response.add_post_render_callback(functools.partial(_keep, key, version))
+        response = self.get_response(request)
+        if version is not None and _keepable(request, response):
+            _keep(key, version, response)
         return response
 
-    answer.kept = True  # type: ignore[attr-defined]
-    return answer
+
+def _may_take_kept_answer(request) -> bool:
+    return (
+        request.method == "GET"
+        and request.path_info.startswith(PATH_PREFIX)
+        and memento.ACCEPT_DATETIME not in request.META
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+    )
 
 
-def count_and_look_up(view, request) -> bool:
-    """On Redis, count a request to a kept view against its throttle and read its kept answer in
-    one round trip, as each round trip is about a fifth of a kept answer's time; False (nothing
-    done: the throttles count as usual) anywhere else."""
-    handler = getattr(view, request.method.lower(), None)
-    if not getattr(handler, "kept", False) or memento.ACCEPT_DATETIME in request.META:
-        return False
-    if not isinstance(caches["default"], FailOpenRedisCache):
-        return False
-    windows = [(throttle, throttle.window(request)) for throttle in view.get_throttles()]
-    applying = [(throttle, window) for throttle, window in windows if window is not None]
-    if len(applying) != 1:
-        return False
-    ((throttle, window),) = applying
-    key = _key(request)
-    count, found = cache.count_and_get_many(window.key, window.period + 1, [GENERATION, key])
-    request.kept_lookup = key, _version(found.get(GENERATION)), found.get(key)
-    if not throttle.admits(window, count):
-        view.throttled(request, throttle.wait())
-    return True
+def _caller(request) -> tuple | None:
+    """(user, API key) as the view's authentication would find them; None if it would refuse them."""
+    try:
+        return ApiKeyAuthentication().authenticate(request) or (AnonymousUser(), None)
+    except AuthenticationFailed:
+        return None
 
 
 def _key(request) -> str:
-    text = f"{request.build_absolute_uri()}|{request.accepted_media_type}"
+    text = f"{request.build_absolute_uri()}|{request.META.get('HTTP_ACCEPT', '')}"
     return f"api-answer:{hashlib.sha256(text.encode()).hexdigest()}"
 
 
-def _look_up(request) -> tuple[str, str | None, Answer | None]:
-    """The request's key, the public data's version (None while the cache is unreachable) and
-    the answer kept under the key."""
-    key = _key(request)
+def _look_up(
+    key: str, throttle: throttling.RateThrottle, window: throttling.Window
+) -> tuple[str | None, Answer | None, Counted | None]:
+    """The public data's version (None while the cache is unreachable), the answer kept under
+    `key`, and, if one was found, the request's count in `window`."""
+    if isinstance(caches["default"], FailOpenRedisCache):
+        count, found = cache.get_many_counting_if_found([GENERATION, key], window.key, window.period + 1)
+        counted = Counted(throttle, window, count) if count else None
+        return _version(found.get(GENERATION)), found.get(key), counted
+    found = cache.get(key)
     if isinstance(caches["default"], LocMemCache):
         position, _ = selectors.public_version()
-        return key, f"position {position}", cache.get(key)
-    found = cache.get_many([GENERATION, key])  # one round trip
-    return key, _version(found.get(GENERATION)), found.get(key)
+        version = f"position {position}"
+    else:
+        version = _version(cache.get(GENERATION))
+    counted = None if found is None else Counted(throttle, window, throttling.count(window))
+    return version, found, counted
 
 
 def _version(generation: int | None) -> str | None:
@@ -134,6 +169,16 @@ def _version(generation: int | None) -> str | None:
         cache.add(GENERATION, time.time_ns(), timeout=None)
         generation = cache.get(GENERATION)
     return None if generation is None else f"generation {generation}"
+
+
+def _keepable(request, response) -> bool:
+    view = getattr(getattr(request, "resolver_match", None), "func", None)
+    return (
+        getattr(getattr(view, "view_class", None), "keeps_answers", False)
+        and getattr(response, "shareable", False)
+        and response.status_code == 200
+        and not response.cookies
+    )
 
 
 def public_data_changed(**kwargs) -> None:

@@ -61,22 +61,23 @@ def count_request(identity: str, rate: str) -> tuple[bool, float]:
     return count(current) <= current.limit, current.retry_after
 
 
-class _Throttle(BaseThrottle, ABC):
+class RateThrottle(BaseThrottle, ABC):
     scope = ""
 
     @abstractmethod
-    def identity(self, request) -> str | None:
-        """Whom to count the request against, or None when this throttle does not apply."""
+    def identity(self, request, user, auth) -> str | None:
+        """Whom to count a request from `user` (with the API key `auth`) against, or None when
+        this throttle does not apply."""
 
-    def window(self, request) -> Window | None:
+    def window(self, request, user, auth) -> Window | None:
         """The window to count the request in, or None when this throttle does not apply."""
-        identity = self.identity(request)
+        identity = self.identity(request, user, auth)
         if identity is None:
             return None
         return window(f"{self.scope}:{identity}", api_settings.DEFAULT_THROTTLE_RATES[self.scope])
 
     def allow_request(self, request, view) -> bool:
-        current = self.window(request)
+        current = self.window(request, request.user, request.auth)
         return current is None or self.admits(current, count(current))
 
     def admits(self, current: Window, counted: int) -> bool:
@@ -88,23 +89,37 @@ class _Throttle(BaseThrottle, ABC):
         return math.ceil(self.retry_after)
 
 
-class AnonymousThrottle(_Throttle):
+class AnonymousThrottle(RateThrottle):
     scope = "anonymous"
 
-    def identity(self, request) -> str | None:
-        if request.user and request.user.is_authenticated:
+    def identity(self, request, user, auth) -> str | None:
+        if user and user.is_authenticated:
             return None
         return self.get_ident(request)
 
 
-class PartnerThrottle(_Throttle):
+class PartnerThrottle(RateThrottle):
     """Per key, or per staff user signed in to the admin (who browse the docs)."""
 
     scope = "partner"
 
-    def identity(self, request) -> str | None:
-        if isinstance(request.auth, ApiKey):
-            return f"key-{request.auth.pk}"
-        if request.user and request.user.is_authenticated:
-            return f"user-{request.user.pk}"
+    def identity(self, request, user, auth) -> str | None:
+        if isinstance(auth, ApiKey):
+            return f"key-{auth.pk}"
+        if user and user.is_authenticated:
+            return f"user-{user.pk}"
         return None
+
+
+# The public read endpoints' rate limits: at most one applies to a caller.
+PUBLIC_THROTTLES = [AnonymousThrottle, PartnerThrottle]
+
+
+def public_window(request, user, auth) -> tuple[RateThrottle, Window] | None:
+    """The public throttle that applies to a request from `user` (with the API key `auth`), and
+    the window to count it in; None if none applies (an anonymous caller with no address)."""
+    for throttle_class in PUBLIC_THROTTLES:
+        throttle = throttle_class()
+        if (current := throttle.window(request, user, auth)) is not None:
+            return throttle, current
+    return None

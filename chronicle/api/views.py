@@ -29,10 +29,9 @@ from chronicle.eventstore import sealing, store
 from chronicle.eventstore.models import Event
 from chronicle.twofactor.authentication import SessionAuthentication
 
-from . import answers, docs, filters, selectors, serializers, timelinejs
+from . import answers, docs, filters, selectors, serializers, throttling, timelinejs
 from .authentication import ApiKeyAuthentication
 from .conditional import etag_for, not_modified, with_validators
-from .throttling import AnonymousThrottle, PartnerThrottle
 
 NOT_PUBLIC = "No published development has this id or slug."
 
@@ -40,8 +39,9 @@ NOT_PUBLIC = "No published development has this id or slug."
 class PublicApiView(APIView):
     authentication_classes = [ApiKeyAuthentication, SessionAuthentication]
     permission_classes = [AllowAny]
-    throttle_classes = [AnonymousThrottle, PartnerThrottle]
+    throttle_classes = throttling.PUBLIC_THROTTLES
     renderer_classes = [JSONRenderer]
+    keeps_answers = False  # whether `answers` keeps what `respond` builds, until the next public event
 
     def handle_exception(self, exc):
         # Errors are JSON whichever format was asked for (a TimeMap, a citation).
@@ -50,8 +50,11 @@ class PublicApiView(APIView):
         return super().handle_exception(exc)
 
     def check_throttles(self, request):
-        if not answers.count_and_look_up(self, request):  # on Redis, with a kept answer's lookup
+        counted = getattr(request, "counted_with_kept_answer", None)
+        if counted is None:
             super().check_throttles(request)
+        elif not counted.admitted:
+            self.throttled(request, counted.throttle.wait())
 
     def respond(self, request, etag: str, last_modified, build: Callable[[], dict]):
         """A 304 if the client's copy is current; else the body, built at most once per ETag.
@@ -81,6 +84,8 @@ def _page_url(request, cursor: str | None) -> str | None:
 
 
 class DevelopmentList(PublicApiView):
+    keeps_answers = True
+
     @extend_schema(
         operation_id="developments_list",
         summary="Developments",
@@ -89,7 +94,6 @@ class DevelopmentList(PublicApiView):
         responses={200: serializers.DevelopmentPageSerializer, 304: docs.NOT_MODIFIED, **docs.COMMON_ERRORS},
         examples=docs.ERROR_EXAMPLES[:2] + docs.ERROR_EXAMPLES[3:],
     )
-    @answers.kept
     def get(self, request):
         params = filters.read(request, filters.DevelopmentListParameters)
         position, last_modified = selectors.public_version(params.get("as_of"))
@@ -105,6 +109,8 @@ class DevelopmentList(PublicApiView):
 
 
 class Timeline(PublicApiView):
+    keeps_answers = True
+
     @extend_schema(
         operation_id="timeline",
         summary="Developments for TimelineJS",
@@ -123,7 +129,6 @@ class Timeline(PublicApiView):
         responses={200: timelinejs.TimelineSerializer, 304: docs.NOT_MODIFIED, **docs.COMMON_ERRORS},
         examples=docs.ERROR_EXAMPLES[:2] + docs.ERROR_EXAMPLES[3:],
     )
-    @answers.kept
     def get(self, request):
         params = filters.read(request, filters.TimelineParameters)
         params.update(include_retracted=False, ordering="-date")
@@ -193,6 +198,7 @@ CITATION_RENDERERS = [BibtexRenderer, RisRenderer, CslJsonRenderer]
 
 
 class DevelopmentDetail(PublicApiView):
+    keeps_answers = True
     renderer_classes = [JSONRenderer, *CITATION_RENDERERS]
 
     @extend_schema(
@@ -215,7 +221,6 @@ class DevelopmentDetail(PublicApiView):
         },
         examples=docs.ERROR_EXAMPLES,
     )
-    @answers.kept
     def get(self, request, identifier: str):
         if memento.ACCEPT_DATETIME in request.META:
             return _timeline(request, _development(identifier).id).redirect(request.META[memento.ACCEPT_DATETIME])
@@ -282,6 +287,8 @@ class DevelopmentTimeMap(PublicApiView):
 
 
 class DevelopmentHistory(PublicApiView):
+    keeps_answers = True
+
     @extend_schema(
         operation_id="developments_history",
         summary="Its public revisions",
@@ -298,7 +305,6 @@ class DevelopmentHistory(PublicApiView):
         },
         examples=docs.ERROR_EXAMPLES,
     )
-    @answers.kept
     def get(self, request, identifier: str):
         params = filters.read(request, filters.HistoryParameters)
         development = _development(identifier)
@@ -387,6 +393,7 @@ def _developments_url(request, **query) -> str:
 
 
 class VocabularyView(PublicApiView):
+    keeps_answers = True
     parameters = filters.NoParameters
 
     def get(self, request):
@@ -402,7 +409,6 @@ class Topics(VocabularyView):
         description="The topic vocabulary, each with its number of published developments.",
         responses={200: serializers.TopicListSerializer, 304: docs.NOT_MODIFIED, **docs.COMMON_ERRORS},
     )
-    @answers.kept
     def get(self, request):
         return super().get(request)
 
@@ -429,7 +435,6 @@ class Countries(VocabularyView):
         description="Every country that published developments involve, by ISO code, with their number.",
         responses={200: serializers.CountryListSerializer, 304: docs.NOT_MODIFIED, **docs.COMMON_ERRORS},
     )
-    @answers.kept
     def get(self, request):
         return super().get(request)
 
@@ -461,7 +466,6 @@ class Actors(VocabularyView):
         ],
         responses={200: serializers.ActorPageSerializer, 304: docs.NOT_MODIFIED, **docs.COMMON_ERRORS},
     )
-    @answers.kept
     def get(self, request):
         return super().get(request)
 

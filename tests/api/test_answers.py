@@ -109,6 +109,27 @@ def test_kept_answers_are_still_authenticated_and_throttled(api, development_id,
     assert api.get(url, **key_header(secret)).status_code == 401, "revoking here takes effect at once"
 
 
+def test_a_request_that_finds_its_answer_stale_is_counted_once(
+    api, development_id, curator, editor, settings, django_capture_on_commit_callbacks
+):
+    assert_a_stale_answer_is_counted_once(
+        api, development_id, curator, editor, settings, django_capture_on_commit_callbacks
+    )
+
+
+def assert_a_stale_answer_is_counted_once(api, development_id, curator, editor, settings, on_commit):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anonymous": "4/minute"}}
+    url = f"{LIST}{development_id}/"
+    assert [api.get(url).status_code for _ in range(2)] == [200, 200]  # built, then kept
+    commands.revise_development(development_id, content_data(stage="cancelled"), actor=curator)
+    commands.submit_development(development_id, actor=curator)
+    with on_commit(execute=True):
+        commands.publish_update(development_id, "Cancelled.", actor=editor)
+    stale = api.get(url)  # its kept answer shows the data before the update: built afresh
+    assert stale.status_code == 200 and stale.json()["stage"] == "cancelled"
+    assert [api.get(url).status_code for _ in range(2)] == [200, 429], "the fourth request is the last allowed"
+
+
 def test_a_key_lookup_is_reused_and_a_key_revoked_elsewhere_is_refused_within_its_time(
     api, development_id, partner_key, settings
 ):
@@ -228,6 +249,15 @@ def test_on_redis_the_throttle_refuses_the_request_past_the_rate_though_every_an
     assert [api.get(url, HTTP_ACCEPT=BIBTEX).status_code for _ in range(3)] == [200, 200, 429], "never kept"
     assert api.get("/api/v1/events/?after=0").status_code == 429, "a view without kept answers"
     assert api.get(f"{LIST}{development_id}/", HTTP_ACCEPT_DATETIME="Tue, 01 Jun 2100 09:00:00 GMT").status_code == 429
+
+
+@pytest.mark.redis
+def test_on_redis_a_request_that_finds_its_answer_stale_is_counted_once(
+    api, development_id, curator, editor, redis_cache, settings, django_capture_on_commit_callbacks
+):
+    assert_a_stale_answer_is_counted_once(
+        api, development_id, curator, editor, settings, django_capture_on_commit_callbacks
+    )
 
 
 @pytest.mark.redis

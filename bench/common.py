@@ -7,6 +7,7 @@ import os
 import resource
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psycopg
@@ -94,3 +95,47 @@ def read_messages(record: Path, start: int = 0, end: int | None = None) -> list[
             mail_from, rcpt_tos, size = json.loads(data.readline())
             messages.append((mail_from, rcpt_tos, data.read(size)))
     return messages
+
+
+# The read models a development's events are projected into (the `developments` app's tables).
+READ_MODEL_TABLES = """
+SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname LIKE 'developments\\_%'
+ORDER BY c.relname
+"""
+
+
+def raw_copy_back(conn, tables: list[str], *, indexes_after: bool) -> tuple[int, float]:
+    """The floor for writing what `tables` hold: their rows, read into memory as COPY text, are
+    written back with one raw COPY each into a fresh table of the same shape (columns,
+    defaults, indexes). `indexes_after`: the indexes are built once the rows are in (as a
+    rebuild does), else they are there first (as for a live table). Answers the rows written
+    and the seconds taken (the reading excluded); the fresh tables are dropped."""
+    data = {}
+    for table in tables:
+        with conn.cursor() as cursor, cursor.copy(f'COPY "{table}" TO STDOUT') as copy:
+            data[table] = b"".join(bytes(chunk) for chunk in copy)
+    indexes = {
+        table: [row[0] for row in conn.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [table])]
+        for table in tables
+    }
+    conn.commit()
+    started = time.perf_counter()
+    for table in tables:
+        floor = f"bench_floor_{table}"
+        conn.execute(f'CREATE TABLE "{floor}" (LIKE "{table}" INCLUDING {"DEFAULTS" if indexes_after else "ALL"})')
+        with conn.cursor() as cursor, cursor.copy(f'COPY "{floor}" FROM STDIN') as copy:
+            copy.write(data[table])
+        if indexes_after:
+            for number, definition in enumerate(indexes[table]):
+                index, _, rest = definition.partition(" ON ")
+                words = index.split()
+                words[-1] = f'"{floor}_{number}"'
+                conn.execute(" ".join(words) + " ON " + rest.replace(f"public.{table} ", f'public."{floor}" ', 1))
+    conn.commit()
+    elapsed = time.perf_counter() - started
+    for table in tables:
+        conn.execute(f'DROP TABLE "bench_floor_{table}"')
+    conn.commit()
+    rows = sum(chunk.count(b"\n") for chunk in data.values())
+    return rows, elapsed

@@ -10,7 +10,10 @@ per development (drafted, submitted, published). Its events/s, peak RSS and the 
 its own process (the rest of the wall time is the database's work, and waiting) are printed. The
 baseline, in the same run and the same database: the log's rows, read back into memory, are
 written with one raw psycopg COPY (JSON encoded on the way, as any writer must) into a fresh
-table shaped like the event table (same columns, defaults, indexes and constraints).
+table shaped like the event table (same columns, defaults, indexes and constraints). The
+floor, in the same run: that COPY plus one raw COPY of every read-model row the import wrote
+into fresh tables with the same indexes (the rows read back as COPY text): what writing the
+same rows costs the server, with no Python in the way.
 
 Targets: import ≥ 0.25x the raw COPY; peak memory at the largest size ≤ 1.3x that at the
 smallest. The machine may be shared: compare the ratios, measured in the same run.
@@ -148,7 +151,9 @@ def raw_copy_child() -> None:
         elapsed = time.perf_counter() - started
         conn.execute("DROP TABLE bench_raw_event")
         conn.commit()
-    print(f"{len(rows) / elapsed:.0f} {len(rows)}")
+        tables = [row[0] for row in conn.execute(common.READ_MODEL_TABLES)]
+        read_model_rows, read_model_seconds = common.raw_copy_back(conn, tables, indexes_after=False)
+    print(f"{len(rows) / elapsed:.0f} {len(rows)} {elapsed + read_model_seconds:.2f} {read_model_rows}")
 
 
 def main() -> None:
@@ -167,7 +172,7 @@ def main() -> None:
                 common.migrate(url)
                 profile = args.profile if size == max(args.sizes) else ""
                 rate, rss, events, seconds, cpu = in_child(url, "load", str(path), profile)
-                raw, _ = in_child(url, "raw-copy")
+                raw, _, floor_seconds, read_model_rows = in_child(url, "raw-copy")
             finally:
                 common.drop_database(DATABASE)
             peaks.append(float(rss))
@@ -176,6 +181,12 @@ def main() -> None:
                 f"(of which {float(cpu):.1f} s in this process): import {float(rate):7.0f} events/s"
                 f"   raw COPY {float(raw):7.0f} events/s   ratio {float(rate) / float(raw):.2f}"
                 f"   peak memory {float(rss):6.1f} MiB",
+                flush=True,
+            )
+            print(
+                f"  {'':>6} floor: raw COPY of every row it wrote, the events and {read_model_rows} read-model rows"
+                f" (same tables and indexes), {float(floor_seconds):.1f} s; import / floor "
+                f"{float(floor_seconds) / float(seconds):.2f}",
                 flush=True,
             )
     if len(peaks) > 1:

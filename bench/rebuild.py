@@ -6,7 +6,10 @@ On a scratch PostgreSQL database (created and dropped here) the log is filled by
 N/10 and then N valid events (draft, revise, submit, publish per development). For each size,
 in fresh processes: `projections.rebuild()` (events/s, peak RSS), and the baseline — a raw
 psycopg scan of the log in position order through a server-side cursor, each event's JSON
-decoded. Prints both, their ratio, and the peak-memory ratio N / (N/10).
+decoded. Prints both, their ratio, and the peak-memory ratio N / (N/10). The floor, in the
+same run: the raw scan plus one raw COPY of every read-model row the rebuild wrote into fresh
+tables, their indexes built after: what reading the log and writing the same rows costs with no
+Python in the way.
 
 Targets: rebuild ≥ 0.35x the raw scan; peak memory at N ≤ 1.2x that at N/10. The machine may
 be shared: compare the ratios, measured in the same run.
@@ -66,6 +69,16 @@ def in_child(url: str, mode: str) -> tuple[float, float, int]:
     return float(rate), float(rss), int(events)
 
 
+def floor_child_figures(url: str) -> tuple[float, int]:
+    out = subprocess.run(
+        [sys.executable, __file__, "floor"], env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.PIPE, text=True
+    )
+    if out.returncode:
+        raise SystemExit("floor failed")
+    seconds, rows = out.stdout.strip().splitlines()[-1].split()
+    return float(seconds), int(rows)
+
+
 def rebuild_child() -> None:
     common.setup_django(os.environ["DATABASE_URL"])
     from chronicle.developments import projections
@@ -100,6 +113,18 @@ def raw_scan_child() -> None:
     print(f"{events / elapsed:.0f} {common.peak_rss_mib():.1f} {events}")
 
 
+def floor_child() -> None:
+    """The raw scan's time plus one raw COPY of every read-model row the rebuild wrote into fresh
+    tables, their indexes built after (as the rebuild does): the floor for writing the same rows."""
+    import psycopg
+
+    url = os.environ["DATABASE_URL"].replace("postgres://", "postgresql://")
+    with psycopg.connect(url) as conn:
+        tables = [row[0] for row in conn.execute(common.READ_MODEL_TABLES)]
+        rows, seconds = common.raw_copy_back(conn, tables, indexes_after=True)
+    print(f"{seconds:.2f} {rows}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -125,6 +150,13 @@ def main() -> None:
                 f"  {events:>9} events: rebuild {rate:8.0f} events/s   raw ordered scan {raw:8.0f} events/s"
                 f"   ratio {rate / raw:.2f}   peak memory {rss:7.1f} MiB"
             )
+            copy_seconds, rows = floor_child_figures(url)
+            floor = events / (events / raw + copy_seconds)
+            print(
+                f"  {'':>9} floor: the raw scan plus a raw COPY of the {rows} read-model rows it wrote (indexes built"
+                f" after) {floor:8.0f} events/s; rebuild / floor {rate / floor:.2f}",
+                flush=True,
+            )
         print(f"  peak memory ratio {args.events} / {args.events // 10} events: {peaks[1] / peaks[0]:.2f}")
     finally:
         common.drop_database(DATABASE)
@@ -135,5 +167,7 @@ if __name__ == "__main__":
         rebuild_child()
     elif len(sys.argv) > 1 and sys.argv[1] == "raw-scan":
         raw_scan_child()
+    elif len(sys.argv) > 1 and sys.argv[1] == "floor":
+        floor_child()
     else:
         main()

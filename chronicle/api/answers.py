@@ -36,6 +36,7 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import DisallowedHost
 from django.http import HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils.http import parse_http_date_safe
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -112,7 +113,7 @@ class KeptAnswerMiddleware:
         throttled = throttling.public_window(request, *caller)
         if throttled is None:
             return self.get_response(request)
-        version, found, counted = _look_up(key, *throttled)
+        version, found, counted = _look_up(request, key, *throttled)
         request.counted_with_kept_answer = counted  # the view's throttles take this count
         if found is not None and found.version == version and counted is not None and counted.admitted:
             return found.replay(request)
@@ -145,15 +146,17 @@ def _key(request) -> str:
 
 
 def _look_up(
-    key: str, throttle: throttling.RateThrottle, window: throttling.Window
+    request, key: str, throttle: throttling.RateThrottle, window: throttling.Window
 ) -> tuple[str | None, Answer | None, Counted | None]:
-    """The public data's version (None while the cache is unreachable), the answer kept under
-    `key`, and, if one was found, the request's count in `window`."""
+    """The public data's version (None while the cache is unreachable, or when nothing will be
+    kept), the answer kept under `key`, and, if one was found, the request's count in `window`."""
     if isinstance(caches["default"], FailOpenRedisCache):
         count, found = cache.get_many_counting_if_found([GENERATION, key], window.key, window.period + 1)
         counted = Counted(throttle, window, count) if count else None
         return _version(found.get(GENERATION)), found.get(key), counted
     found = cache.get(key)
+    if found is None and not _keeps_answers(_view_at(request.path_info)):
+        return None, None, None  # the version would cost a query here
     if isinstance(caches["default"], LocMemCache):
         position, _ = selectors.public_version()
         version = f"position {position}"
@@ -171,10 +174,20 @@ def _version(generation: int | None) -> str | None:
     return None if generation is None else f"generation {generation}"
 
 
+def _view_at(path: str):
+    try:
+        return resolve(path).func
+    except Resolver404:
+        return None
+
+
+def _keeps_answers(view) -> bool:
+    return getattr(getattr(view, "view_class", None), "keeps_answers", False)
+
+
 def _keepable(request, response) -> bool:
-    view = getattr(getattr(request, "resolver_match", None), "func", None)
     return (
-        getattr(getattr(view, "view_class", None), "keeps_answers", False)
+        _keeps_answers(getattr(getattr(request, "resolver_match", None), "func", None))
         and getattr(response, "shareable", False)
         and response.status_code == 200
         and not response.cookies

@@ -301,6 +301,11 @@ def save(projections: Sequence[Projection]) -> None:
     write_rows(PublicRevision, [row for p in public for row in p.revision_rows])
 
 
+# The read-model columns that hold a log position, each with its development's stream id: a
+# command's rows may carry pending positions there, which the statement resolves (store.SentAppend).
+POSITION_COLUMNS = {PublicRevision: ("position", "development"), PublicDevelopment: ("last_public_position", "id")}
+
+
 CHILD_ROWS = (
     (PublicCountry, "country_rows"),
     (PublicTopic, "topic_rows"),
@@ -367,7 +372,11 @@ def _insert_statement(model: type[models.Model], upsert: bool, vendor: str) -> t
         updates = ", ".join(f"{quote(f.column)} = EXCLUDED.{quote(f.column)}" for f in fields if not f.primary_key)
         conflict = f" ON CONFLICT ({quote(model._meta.pk.column)}) DO UPDATE SET {updates}"
     if vendor == "postgresql":
-        rows = f"SELECT {columns} FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb)"  # noqa: S608 (names from the model)
+        values = [f"r.{quote(f.column)}" for f in fields]
+        if model in POSITION_COLUMNS:
+            position, stream_id = (fields.index(model._meta.get_field(name)) for name in POSITION_COLUMNS[model])
+            values[position] = store.resolve_position(values[position], values[stream_id])
+        rows = f"SELECT {', '.join(values)} FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb) AS r"  # noqa: S608 (names from the model)
     else:
         rows = "VALUES {values}"
     statement = f"INSERT INTO {table} ({columns}) {rows}{conflict}"

@@ -25,7 +25,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -286,9 +286,10 @@ def _recorded(appends: Sequence[StreamAppend], position_of: dict, recorded_at: d
 class SentAppend:
     """An append sent down a pipelined transaction without waiting for its answer.
 
-    `events` are the events as recorded except for their positions (0), which no read model
-    of a non-public event needs; `recorded()` gives them with their positions once the
-    transaction has committed."""
+    `events` are the events as recorded except for their positions, not known yet: each holds
+    its pending position, minus its version, which a read-model statement later in the same
+    transaction turns into the real one with `resolve_position`. `recorded()` gives the events
+    with their positions once the transaction has committed."""
 
     events: list[RecordedEvent]
     recorded: Callable[[], list[RecordedEvent]]
@@ -302,13 +303,27 @@ def send_append(appends: Sequence[StreamAppend]) -> SentAppend:
     recorded_at = timezone.now()
     cursor = prepared_cursor()  # kept open: its answer arrives with the COMMIT's
     cursor.execute(_APPEND, [recorded_at, _rows_document(appends)])
+    pending = _recorded(appends, {}, recorded_at)
+    answer: list[list[RecordedEvent]] = []
 
     def recorded() -> list[RecordedEvent]:
-        positions, event_ids = cursor.fetchone()
-        cursor.close()
-        return _recorded(appends, dict(zip(event_ids, positions, strict=True)), recorded_at)
+        if not answer:
+            positions, event_ids = cursor.fetchone()
+            cursor.close()
+            answer.append(_recorded(appends, dict(zip(event_ids, positions, strict=True)), recorded_at))
+        return answer[0]
 
-    return SentAppend(_recorded(appends, {}, recorded_at), recorded)
+    return SentAppend([replace(event, position=-event.version) for event in pending], recorded)
+
+
+def resolve_position(position: str, stream_id: str) -> str:
+    """SQL for a read-model column that holds a position, from SQL for its value and for the
+    development's stream id: a pending position (see `SentAppend`) becomes the position the
+    append gave that version of the stream; a real one stays as it is."""
+    return (
+        f"CASE WHEN {position} < 0 THEN (SELECT e.position FROM eventstore_event AS e"  # noqa: S608 (SQL from the caller's constants)
+        f" WHERE e.stream_id = {stream_id} AND e.version = -{position}) ELSE {position} END"
+    )
 
 
 def is_stale_append(error: BaseException) -> bool:

@@ -281,24 +281,52 @@ def project(events: Sequence[RecordedEvent], start: Start | None = None) -> Proj
 
 
 def save(projections: Sequence[Projection]) -> None:
-    """Write the rows of many developments after their new events, one statement per table:
-    records and public rows are upserted; a development whose public version changed gets
-    its country, topic and actor rows replaced and its new revisions added. No statement
-    returns rows, so a pipelined connection sends them all with the commit."""
+    """Write the rows of many developments after their new events: records and public rows
+    are upserted; a development whose public version changed gets its country, topic, actor
+    and relation rows replaced and its new revisions added. No statement returns rows, so a
+    pipelined connection sends them all with the commit."""
     if not projections:
         return
-    write_rows(DevelopmentRecord, [p.record_row for p in projections], upsert=True)
+    tables = [(DevelopmentRecord, True, [p.record_row for p in projections])]
     public = [p for p in projections if p.public_row is not None]
-    if not public:
-        return
-    write_rows(PublicDevelopment, [p.public_row for p in public if p.public_row], upsert=True)
-    # A first publication has no child rows yet; any later public event replaces them.
-    republished = [p.record_row["id"] for p in public if p.revision_rows[0]["kind"] != RevisionKind.PUBLISHED]
-    for model, attribute in CHILD_ROWS:
+    if public:
+        # A first publication has no child rows yet; any later public event replaces them.
+        republished = [p.record_row["id"] for p in public if p.revision_rows[0]["kind"] != RevisionKind.PUBLISHED]
         if republished:
-            delete_rows(model, republished)
-        write_rows(model, [row for p in public for row in getattr(p, attribute)])
-    write_rows(PublicRevision, [row for p in public for row in p.revision_rows])
+            for model, _ in CHILD_ROWS:
+                delete_rows(model, republished)
+        tables.append((PublicDevelopment, True, [p.public_row for p in public if p.public_row]))
+        tables += [(model, False, [row for p in public for row in getattr(p, name)]) for model, name in CHILD_ROWS]
+        tables.append((PublicRevision, False, [row for p in public for row in p.revision_rows]))
+    write_tables([(model, upsert, rows) for model, upsert, rows in tables if rows])
+
+
+def write_tables(tables: Sequence[tuple[type[models.Model], bool, Sequence[dict[str, Any]]]]) -> None:
+    """`write_rows` for several tables, each given as (model, upsert, rows). On PostgreSQL a
+    command's few rows go in one statement, each table's INSERT a part of it: a publication
+    costs one statement instead of one per table. The tables are distinct, so the parts do not
+    depend on one another's order."""
+    if connection.vendor != "postgresql" or len(tables) < 2 or any(len(rows) > 1000 for _, _, rows in tables):
+        for model, upsert, rows in tables:
+            write_rows(model, rows, upsert=upsert)
+        return
+    statement = _tables_statement(tuple((model, upsert) for model, upsert, _ in tables))
+    document = []
+    for model, upsert, rows in tables:
+        fields = _insert_statement(model, upsert, "postgresql")[0]
+        document.append([{f.column: row[f.attname] for f in fields} for row in rows])
+    with prepared_cursor() as cursor:
+        cursor.execute(statement, [json.dumps(document, default=_json_value)])
+
+
+@cache
+def _tables_statement(tables: tuple[tuple[type[models.Model], bool], ...]) -> str:
+    *parts, last = (
+        _insert_statement(model, upsert, "postgresql", f"(SELECT rows -> {index} FROM document)")[1]  # noqa: S608
+        for index, (model, upsert) in enumerate(tables)
+    )
+    written = "".join(f", written_{index} AS ({part})" for index, part in enumerate(parts))
+    return f"WITH document AS (SELECT %s::jsonb AS rows){written} {last}"
 
 
 # The read-model columns that hold a log position, each with its development's stream id: a
@@ -362,7 +390,9 @@ def insert_new(projections: Sequence[Projection]) -> None:
 
 
 @cache
-def _insert_statement(model: type[models.Model], upsert: bool, vendor: str) -> tuple[list, str, str]:
+def _insert_statement(
+    model: type[models.Model], upsert: bool, vendor: str, rows_document: str = "%s::jsonb"
+) -> tuple[list, str, str]:
     fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.auto_created)]
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
@@ -376,7 +406,7 @@ def _insert_statement(model: type[models.Model], upsert: bool, vendor: str) -> t
         if model in POSITION_COLUMNS:
             position, stream_id = (fields.index(model._meta.get_field(name)) for name in POSITION_COLUMNS[model])
             values[position] = store.resolve_position(values[position], values[stream_id])
-        rows = f"SELECT {', '.join(values)} FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb) AS r"  # noqa: S608 (names from the model)
+        rows = f"SELECT {', '.join(values)} FROM jsonb_populate_recordset(NULL::{table}, {rows_document}) AS r"  # noqa: S608 (names from the model)
     else:
         rows = "VALUES {values}"
     statement = f"INSERT INTO {table} ({columns}) {rows}{conflict}"

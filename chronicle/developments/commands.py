@@ -299,9 +299,10 @@ def _one_transaction() -> Iterator[bool]:
 
     On PostgreSQL the statements travel pipelined, and the command sends BEGIN and COMMIT
     itself: BEGIN goes with the first statement, COMMIT with the append and the read-model
-    writes, so the command waits only for what it reads (its state) and for the commit. Django's own BEGIN, autocommit
-    switches and commit would each wait for a round trip of their own in a pipeline; here
-    they find nothing left to do. Yields whether the transaction is pipelined so."""
+    writes, so the command waits only for what it reads (its state) and for the commit.
+    Django's own BEGIN, autocommit switches and commit would each wait for a round trip of
+    their own in a pipeline; here they find nothing left to do. Yields whether the
+    transaction is pipelined so."""
     outermost = not connection.in_atomic_block
     committing = False
     try:

@@ -298,11 +298,11 @@ def _one_transaction() -> Iterator[bool]:
     was recorded, or, when the connection was lost while committing, that it may have been.
 
     On PostgreSQL the statements travel pipelined, and the command sends BEGIN and COMMIT
-    itself: BEGIN goes with the first statement, COMMIT with the read-model writes, so the
-    command waits only for what it reads (its state; the append's positions when a public
-    event's read models need them) and for the commit. Django's own BEGIN, autocommit
-    switches and commit would each wait for a round trip of their own in a pipeline; here
-    they find nothing left to do. Yields whether the transaction is pipelined so."""
+    itself: BEGIN goes with the first statement, COMMIT with the append and the read-model
+    writes, so the command waits only for what it reads (its state) and for the commit.
+    Django's own BEGIN, autocommit switches and commit would each wait for a round trip of
+    their own in a pipeline; here they find nothing left to do. Yields whether the
+    transaction is pipelined so."""
     outermost = not connection.in_atomic_block
     committing = False
     try:
@@ -345,10 +345,13 @@ def _record(
     if not events:
         return partial(Outcome, development_id, version, [])
     metadata = event_metadata(actor, origin, correlation_id, causation_id)
-    if pipelined and all(event.revision_kind is None for event in events):
-        # Nothing public: no read model needs the new positions, so nothing waits for them.
+    if pipelined:
+        # Nothing waits for the new positions: the read-model statements resolve them.
         sent = store.send_append([StreamAppend(development_id, version, _new_events(events), metadata)])
-        projections.save([projections.project(sent.events, start)])
+        projected = [projections.project(sent.events, start)]
+        projections.save(projected)
+        if any(event.type in PUBLIC_EVENT_TYPES for event in sent.events):
+            transaction.on_commit(lambda: _announce_now(sent.recorded(), projected, {development_id: start}))
         return lambda: Outcome(development_id, sent.events[-1].version, sent.recorded())
     recorded = record_changes([Change(development_id, start, events)], metadata=metadata)
     return partial(Outcome, development_id, recorded[-1].version, recorded)
@@ -411,18 +414,27 @@ def announce(
     starts: dict[uuid.UUID, projections.Start | None],
 ) -> None:
     """Tell feeds and webhooks about the public events among `recorded` once they commit."""
+    if any(event.type in PUBLIC_EVENT_TYPES for event in recorded):
+        transaction.on_commit(partial(_announce_now, recorded, projected, starts))
+
+
+def _announce_now(
+    recorded: list[RecordedEvent],
+    projected: list[projections.Projection],
+    starts: dict[uuid.UUID, projections.Start | None],
+) -> None:
     public = [event for event in recorded if event.type in PUBLIC_EVENT_TYPES]
-    if not public:
-        return
+    # The revisions as written: with the positions the append gave, where the rows held pending ones.
+    position_of = {(event.stream_id, event.version): event.position for event in recorded}
     revisions, before = [], {}
     for projection in projected:
         if projection.revision_rows:
-            revisions += projection.revisions
+            for revision in projection.revisions:
+                revision.position = position_of.get((revision.development_id, revision.version), revision.position)
+                revisions.append(revision)
             start = starts[projection.record_row["id"]]
             before[projection.record_row["id"]] = start.public_data if start else None
-    transaction.on_commit(
-        partial(public_events_committed.send, sender=Outcome, events=public, revisions=revisions, public_before=before)
-    )
+    public_events_committed.send(sender=Outcome, events=public, revisions=revisions, public_before=before)
 
 
 def _conflict(history: list[RecordedEvent], expected_version: int) -> ConflictError:

@@ -109,7 +109,10 @@ def load_many(development_ids: Sequence[UUID]) -> dict[UUID, Start]:
                     "SELECT count(pg_advisory_xact_lock(a, b)) FROM unnest(%s::int[], %s::int[]) AS k(a, b)",
                     [[a for a, _ in keys], [b for _, b in keys]],
                 )
-            cursor.execute(_LOAD, [list(development_ids)])
+            if len(development_ids) == 1:
+                cursor.execute(_LOAD_ONE, [development_ids[0]])
+            else:
+                cursor.execute(_LOAD_MANY, [list(development_ids)])
             rows = [dict(zip(("id", *_START_FIELDS, "first_published_at"), found, strict=True)) for found in cursor]
         for row in rows:  # Django reads jsonb as text and decodes it itself
             for name in ("content", "published_content", "revision_authors"):
@@ -164,13 +167,18 @@ _START_FIELDS = (
 )
 
 
+# The public row is looked up by key for each record, and a command's single id is compared
+# with `=`: the plan the server keeps for the prepared statement is then two index lookups,
+# whatever it assumes of the ids. (A join on `= ANY(…)` got a cached plan that reads every
+# public row, and a custom plan costs a planning each time.)
 _LOAD = (
     "SELECT r.id, "  # noqa: S608 (names from the models)
     + ", ".join(f"r.{DevelopmentRecord._meta.get_field(name).column}" for name in _START_FIELDS)
-    + ", p.first_published_at"
-    + f" FROM {DevelopmentRecord._meta.db_table} r LEFT JOIN {PublicDevelopment._meta.db_table} p ON p.id = r.id"
-    + " WHERE r.id = ANY(%s::uuid[])"
+    + f", (SELECT p.first_published_at FROM {PublicDevelopment._meta.db_table} p WHERE p.id = r.id)"  # noqa: S608
+    + f" FROM {DevelopmentRecord._meta.db_table} r WHERE r.id "
 )
+_LOAD_ONE = _LOAD + "= %s"
+_LOAD_MANY = _LOAD + "= ANY(%s::uuid[])"
 
 
 def _lock_keys(development_id: UUID) -> tuple[int, int]:
@@ -281,24 +289,57 @@ def project(events: Sequence[RecordedEvent], start: Start | None = None) -> Proj
 
 
 def save(projections: Sequence[Projection]) -> None:
-    """Write the rows of many developments after their new events, one statement per table:
-    records and public rows are upserted; a development whose public version changed gets
-    its country, topic and actor rows replaced and its new revisions added. No statement
-    returns rows, so a pipelined connection sends them all with the commit."""
+    """Write the rows of many developments after their new events: records and public rows
+    are upserted; a development whose public version changed gets its country, topic, actor
+    and relation rows replaced and its new revisions added. No statement returns rows, so a
+    pipelined connection sends them all with the commit."""
     if not projections:
         return
-    write_rows(DevelopmentRecord, [p.record_row for p in projections], upsert=True)
+    tables = [(DevelopmentRecord, True, [p.record_row for p in projections])]
     public = [p for p in projections if p.public_row is not None]
-    if not public:
-        return
-    write_rows(PublicDevelopment, [p.public_row for p in public if p.public_row], upsert=True)
-    # A first publication has no child rows yet; any later public event replaces them.
-    republished = [p.record_row["id"] for p in public if p.revision_rows[0]["kind"] != RevisionKind.PUBLISHED]
-    for model, attribute in CHILD_ROWS:
+    if public:
+        # A first publication has no child rows yet; any later public event replaces them.
+        republished = [p.record_row["id"] for p in public if p.revision_rows[0]["kind"] != RevisionKind.PUBLISHED]
         if republished:
-            delete_rows(model, republished)
-        write_rows(model, [row for p in public for row in getattr(p, attribute)])
-    write_rows(PublicRevision, [row for p in public for row in p.revision_rows])
+            for model, _ in CHILD_ROWS:
+                delete_rows(model, republished)
+        tables.append((PublicDevelopment, True, [p.public_row for p in public if p.public_row]))
+        tables += [(model, False, [row for p in public for row in getattr(p, name)]) for model, name in CHILD_ROWS]
+        tables.append((PublicRevision, False, [row for p in public for row in p.revision_rows]))
+    write_tables([(model, upsert, rows) for model, upsert, rows in tables if rows])
+
+
+def write_tables(tables: Sequence[tuple[type[models.Model], bool, Sequence[dict[str, Any]]]]) -> None:
+    """`write_rows` for several tables, each given as (model, upsert, rows). On PostgreSQL a
+    command's few rows go in one statement, each table's INSERT a part of it: a publication
+    costs one statement instead of one per table. The tables are distinct, so the parts do not
+    depend on one another's order."""
+    if connection.vendor != "postgresql" or len(tables) < 2 or any(len(rows) > 1000 for _, _, rows in tables):
+        for model, upsert, rows in tables:
+            write_rows(model, rows, upsert=upsert)
+        return
+    statement = _tables_statement(tuple((model, upsert) for model, upsert, _ in tables))
+    document = []
+    for model, upsert, rows in tables:
+        fields = _insert_statement(model, upsert, "postgresql")[0]
+        document.append([{f.column: row[f.attname] for f in fields} for row in rows])
+    with prepared_cursor() as cursor:
+        cursor.execute(statement, [json.dumps(document, default=_json_value)])
+
+
+@cache
+def _tables_statement(tables: tuple[tuple[type[models.Model], bool], ...]) -> str:
+    *parts, last = (
+        _insert_statement(model, upsert, "postgresql", f"(SELECT rows -> {index} FROM document)")[1]  # noqa: S608
+        for index, (model, upsert) in enumerate(tables)
+    )
+    written = "".join(f", written_{index} AS ({part})" for index, part in enumerate(parts))
+    return f"WITH document AS (SELECT %s::jsonb AS rows){written} {last}"
+
+
+# The read-model columns that hold a log position, each with its development's stream id: a
+# command's rows may carry pending positions there, which the statement resolves (store.SentAppend).
+POSITION_COLUMNS = {PublicRevision: ("position", "development"), PublicDevelopment: ("last_public_position", "id")}
 
 
 CHILD_ROWS = (
@@ -357,7 +398,9 @@ def insert_new(projections: Sequence[Projection]) -> None:
 
 
 @cache
-def _insert_statement(model: type[models.Model], upsert: bool, vendor: str) -> tuple[list, str, str]:
+def _insert_statement(
+    model: type[models.Model], upsert: bool, vendor: str, rows_document: str = "%s::jsonb"
+) -> tuple[list, str, str]:
     fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.auto_created)]
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
@@ -367,7 +410,11 @@ def _insert_statement(model: type[models.Model], upsert: bool, vendor: str) -> t
         updates = ", ".join(f"{quote(f.column)} = EXCLUDED.{quote(f.column)}" for f in fields if not f.primary_key)
         conflict = f" ON CONFLICT ({quote(model._meta.pk.column)}) DO UPDATE SET {updates}"
     if vendor == "postgresql":
-        rows = f"SELECT {columns} FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb)"  # noqa: S608 (names from the model)
+        values = [f"r.{quote(f.column)}" for f in fields]
+        if model in POSITION_COLUMNS:
+            position, stream_id = (fields.index(model._meta.get_field(name)) for name in POSITION_COLUMNS[model])
+            values[position] = store.resolve_position(values[position], values[stream_id])
+        rows = f"SELECT {', '.join(values)} FROM jsonb_populate_recordset(NULL::{table}, {rows_document}) AS r"  # noqa: S608 (names from the model)
     else:
         rows = "VALUES {values}"
     statement = f"INSERT INTO {table} ({columns}) {rows}{conflict}"

@@ -25,7 +25,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -178,24 +178,50 @@ _TAKE_LOCKS = f"""
            pg_advisory_lock({APPEND_LOCK_KEY})
 """
 
-# One statement, one round trip: take the locks, insert (which gives a new transaction its
-# id, inside the critical section), release the append lock once every row is in.
-_APPEND = f"""
-WITH locked AS MATERIALIZED ({_TAKE_LOCKS}), inserted AS (
-    INSERT INTO eventstore_event
-        (event_id, stream_id, version, type, schema_version, data, metadata, recorded_at)
-    SELECT event_id, stream_id, version, type, schema_version, data, metadata, %s::timestamptz
-    FROM locked, ROWS FROM (jsonb_to_recordset(%s::jsonb) AS (
-        event_id uuid, stream_id uuid, version int, type text, schema_version int, data jsonb, metadata jsonb
-    )) WITH ORDINALITY AS e(event_id, stream_id, version, type, schema_version, data, metadata, n)
-    ORDER BY n
-    ON CONFLICT ON CONSTRAINT {STREAM_VERSION_CONSTRAINT} DO NOTHING
-    RETURNING position, event_id
-)
-SELECT (SELECT pg_advisory_unlock({APPEND_LOCK_KEY}) FROM (SELECT count(*) FROM inserted) AS everything),
-       array_agg(position), array_agg(event_id)
-FROM inserted
+# The append, kept in the database (migration 0005) so that it is one prepared call: take the
+# locks, insert (which gives a new transaction its id, inside the critical section), release
+# the append lock once every row is in, whatever happens. An event whose (stream, version) is
+# taken is skipped by the INSERT, so that the lock is released first; the function then fails
+# with the unique violation the constraint would have raised, naming the stale stream.
+APPEND_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION eventstore_append(
+    recorded_at timestamptz, events jsonb, OUT positions bigint[], OUT event_ids uuid[]
+) LANGUAGE plpgsql AS $$
+DECLARE
+    stale uuid;
+BEGIN
+    PERFORM FROM ({_TAKE_LOCKS}) AS locked;
+    BEGIN
+        WITH inserted AS (
+            INSERT INTO eventstore_event
+                (event_id, stream_id, version, type, schema_version, data, metadata, recorded_at)
+            SELECT e.event_id, e.stream_id, e.version, e.type, e.schema_version, e.data, e.metadata,
+                   eventstore_append.recorded_at
+            FROM ROWS FROM (jsonb_to_recordset(events) AS (
+                event_id uuid, stream_id uuid, version int, type text, schema_version int, data jsonb,
+                metadata jsonb
+            )) WITH ORDINALITY AS e(event_id, stream_id, version, type, schema_version, data, metadata, n)
+            ORDER BY e.n
+            ON CONFLICT ON CONSTRAINT {STREAM_VERSION_CONSTRAINT} DO NOTHING
+            RETURNING eventstore_event.position, eventstore_event.event_id
+        )
+        SELECT array_agg(i.position), array_agg(i.event_id) INTO positions, event_ids FROM inserted AS i;
+    EXCEPTION WHEN OTHERS OR query_canceled THEN
+        PERFORM pg_advisory_unlock({APPEND_LOCK_KEY});
+        RAISE;
+    END;
+    PERFORM pg_advisory_unlock({APPEND_LOCK_KEY});
+    IF coalesce(cardinality(event_ids), 0) < jsonb_array_length(events) THEN
+        SELECT e.stream_id INTO stale
+        FROM jsonb_to_recordset(events) AS e(event_id uuid, stream_id uuid)
+        WHERE e.event_id <> ALL(coalesce(event_ids, '{{}}')) LIMIT 1;
+        RAISE unique_violation USING CONSTRAINT = '{STREAM_VERSION_CONSTRAINT}',
+            MESSAGE = 'an event of this version is already in the stream', DETAIL = stale;
+    END IF;
+END $$
 """  # noqa: S608 (constants only)
+DROP_APPEND_FUNCTION = "DROP FUNCTION IF EXISTS eventstore_append(timestamptz, jsonb)"
+_APPEND = "SELECT positions, event_ids FROM eventstore_append(%s, %s::jsonb)"
 
 
 def _append_postgresql(appends: Sequence[StreamAppend]) -> list[RecordedEvent]:
@@ -205,18 +231,18 @@ def _append_postgresql(appends: Sequence[StreamAppend]) -> list[RecordedEvent]:
     try:
         with prepared_cursor() as cursor:
             cursor.execute(_APPEND, [recorded_at, _rows_document(appends)])
-            _, positions, event_ids = cursor.fetchone()
+            positions, event_ids = cursor.fetchone()
+    except IntegrityError as error:
+        if not is_stale_append(error):
+            raise
+        stale = uuid.UUID(error.__cause__.diag.message_detail)
+        raise _conflict(next(item for item in appends if item.stream_id == stale)) from error
     except BaseException:
-        # A statement that failed midway may leave the append lock held, and an aborted
-        # transaction cannot release it: closing the connection lets the other writers go on.
+        # The function releases the append lock whatever fails in it; a connection lost or
+        # interrupted midway is closed all the same, so no other writer waits on it.
         connection.close()
         raise
-    position_of = dict(zip(event_ids or [], positions or [], strict=True))
-    for item in appends:
-        if any(event.event_id not in position_of for event in item.events):
-            transaction.set_rollback(True)
-            raise _conflict(item)
-    return _recorded(appends, position_of, recorded_at)
+    return _recorded(appends, dict(zip(event_ids, positions, strict=True)), recorded_at)
 
 
 def _rows_document(appends: Sequence[StreamAppend]) -> str:
@@ -260,9 +286,10 @@ def _recorded(appends: Sequence[StreamAppend], position_of: dict, recorded_at: d
 class SentAppend:
     """An append sent down a pipelined transaction without waiting for its answer.
 
-    `events` are the events as recorded except for their positions (0), which no read model
-    of a non-public event needs; `recorded()` gives them with their positions once the
-    transaction has committed."""
+    `events` are the events as recorded except for their positions, not known yet: each holds
+    its pending position, minus its version, which a read-model statement later in the same
+    transaction turns into the real one with `resolve_position`. `recorded()` gives the events
+    with their positions once the transaction has committed."""
 
     events: list[RecordedEvent]
     recorded: Callable[[], list[RecordedEvent]]
@@ -270,34 +297,33 @@ class SentAppend:
 
 def send_append(appends: Sequence[StreamAppend]) -> SentAppend:
     """`append_streams` on a pipelined PostgreSQL connection, without a round trip of its own:
-    the statements go with the next one waited for (the COMMIT). A stale expected version
+    the call goes with the next statement waited for (the COMMIT). A stale expected version
     makes the transaction fail there, before it commits, with the error that `is_stale_append`
-    recognises; the append itself still takes its positions as `append_streams` does."""
+    recognises; the append itself takes its positions as `append_streams` does."""
     recorded_at = timezone.now()
     cursor = prepared_cursor()  # kept open: its answer arrives with the COMMIT's
     cursor.execute(_APPEND, [recorded_at, _rows_document(appends)])
-    ids = [f"'{event.event_id}'" for item in appends for event in item.events]
-    with connection.cursor() as check:
-        check.execute(_REQUIRE_APPENDED.format(ids=", ".join(ids), count=len(ids)))
+    pending = _recorded(appends, {}, recorded_at)
+    answer: list[list[RecordedEvent]] = []
 
     def recorded() -> list[RecordedEvent]:
-        _, positions, event_ids = cursor.fetchone()
-        cursor.close()
-        return _recorded(appends, dict(zip(event_ids, positions, strict=True)), recorded_at)
+        if not answer:
+            positions, event_ids = cursor.fetchone()
+            cursor.close()
+            answer.append(_recorded(appends, dict(zip(event_ids, positions, strict=True)), recorded_at))
+        return answer[0]
 
-    return SentAppend(_recorded(appends, {}, recorded_at), recorded)
+    return SentAppend([replace(event, position=-event.version) for event in pending], recorded)
 
 
-# The ON CONFLICT of _APPEND skips a stale event, so that the statement always releases the
-# append lock; this fails the transaction afterwards, as the unique constraint would have.
-# Ids are UUIDs formatted here, so they are safe to inline (a DO block takes no parameters).
-_REQUIRE_APPENDED = f"""
-DO $$ BEGIN
-    IF (SELECT count(*) FROM eventstore_event WHERE event_id IN ({{ids}})) < {{count}} THEN
-        RAISE unique_violation USING CONSTRAINT = '{STREAM_VERSION_CONSTRAINT}',
-            MESSAGE = 'an event of this version is already in the stream';
-    END IF;
-END $$"""  # noqa: S608 (UUIDs and a count)
+def resolve_position(position: str, stream_id: str) -> str:
+    """SQL for a read-model column that holds a position, from SQL for its value and for the
+    development's stream id: a pending position (see `SentAppend`) becomes the position the
+    append gave that version of the stream; a real one stays as it is."""
+    return (
+        f"CASE WHEN {position} < 0 THEN (SELECT e.position FROM eventstore_event AS e"  # noqa: S608 (SQL from the caller's constants)
+        f" WHERE e.stream_id = {stream_id} AND e.version = -{position}) ELSE {position} END"
+    )
 
 
 def is_stale_append(error: BaseException) -> bool:

@@ -213,3 +213,23 @@ def test_drafting_a_taken_slug_outside_any_transaction_records_nothing(transacti
         commands.draft_development(content_data(title="Second"), actor=curator, slug="only-once")
     assert DevelopmentRecord.objects.get(slug="only-once").title == "First"
     assert Event.objects.count() == 1
+
+
+@pytest.mark.postgres
+def test_a_publication_sent_with_its_writes_announces_the_positions_it_was_given(transactional_db, curator, editor):
+    """Outside a transaction a publication's read-model writes go before the append has
+    answered; once it commits, what it announces carries the positions the log gave."""
+    announced = []
+
+    def receiver(sender, events, revisions, **kwargs):
+        announced.append(([e.position for e in events], [(r.position, r.version, r.kind) for r in revisions]))
+
+    public_events_committed.connect(receiver)
+    try:
+        development_id = published_development(curator, editor)
+    finally:
+        public_events_committed.disconnect(receiver)
+    published = Event.objects.get(stream_id=development_id, type="development.published")
+    assert announced == [([published.position], [(published.position, published.version, "published")])]
+    assert list(PublicRevision.objects.values_list("position", flat=True)) == [published.position]
+    assert PublicDevelopment.objects.get(id=development_id).last_public_position == published.position

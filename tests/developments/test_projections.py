@@ -62,3 +62,15 @@ def test_as_of_gives_the_development_as_recorded_then(curator, editor):
     assert [r.kind for r in then.revisions] == ["published"]
     assert now.public.title == "Corrected title"
     assert projections.as_of(development_id, timezone.now().replace(year=2000)) is None
+
+
+@pytest.mark.postgres
+def test_rows_written_before_the_append_gave_positions_equal_a_rebuild(transactional_db, curator, editor):
+    """Outside a transaction a command sends its append with its read-model writes, before
+    the append has answered: the positions those rows hold are resolved by the database, and
+    come out as a rebuild from the log gives them."""
+    busy_log(curator, editor)
+    inline = projections.read_model_snapshot()
+    assert all(row[0] > 0 for row in inline["developments_publicrevision"])
+    projections.rebuild()
+    assert projections.read_model_snapshot() == inline

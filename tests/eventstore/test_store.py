@@ -101,3 +101,31 @@ def test_a_copied_batch_with_a_stale_version_appends_nothing_and_holds_no_other_
     appended = store.append_copied(batch)  # the append lock was let go
     assert [e.version for e in appended] == [1]
     assert [e.position for e in store.read_stream(other)] == [appended[0].position]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_stale_stream_among_many_is_the_one_the_conflict_names():
+    fresh, stale = uuid.uuid4(), uuid.uuid4()
+    append(stale, 0, "a", "b")
+    batch = [
+        store.StreamAppend(fresh, 0, [NewEvent(type="a", data={})], METADATA),
+        store.StreamAppend(stale, 1, [NewEvent(type="c", data={})], METADATA),
+    ]
+    with pytest.raises(VersionConflict) as raised, transaction.atomic():
+        store.append_streams(batch)
+    assert raised.value.expected == 1
+    assert store.read_stream(fresh) == []
+    assert [e.type for e in store.read_stream(stale)] == ["a", "b"]
+
+
+@pytest.mark.postgres
+def test_an_append_that_fails_for_another_reason_holds_no_other_writer_up(transactional_db):
+    first = append(uuid.uuid4(), 0, "a")[0]
+    reused_id = NewEvent(type="b", data={}, event_id=first.event_id)  # event ids are unique too
+    with pytest.raises(DatabaseError), transaction.atomic():
+        store.append(uuid.uuid4(), 0, [reused_id], METADATA)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s), pg_advisory_unlock(%s)", [store.APPEND_LOCK_KEY] * 2)
+        assert cursor.fetchone() == (True, True)
+    assert [e.version for e in append(uuid.uuid4(), 0, "c")] == [1]

@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import sanitize_address
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -403,10 +404,18 @@ def as_django_writes_it(digest) -> bytes:
     return written
 
 
-@pytest.mark.parametrize("summary", ["Café – “quoted” & <b>bold</b>", "A summary on one long line. " * 40])
-def test_a_digest_is_sent_as_the_bytes_django_writes_for_its_text(curator, editor, summary):
-    readers = [confirmed_subscriber(f"reader{n}@example.org") for n in range(2)]
-    publish(curator, editor, "encoded", title="Ünïcode “title”", summary=summary)
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        ("Ünïcode “title”", "Café – “quoted” & <b>bold</b>"),
+        ("Ünïcode “title”", "A summary on one long line. " * 40),
+        ("Plain ASCII title", "Plain ASCII summary\r\nover two lines."),
+    ],
+)
+def test_a_digest_is_sent_as_the_bytes_django_writes_for_its_text(curator, editor, title, summary):
+    addresses = ["a@example.org", "reader@bücher.example", "a-much-longer-address-for-a-header-line@mail.example.org"]
+    readers = [confirmed_subscriber(address) for address in addresses]
+    publish(curator, editor, "encoded", title=title, summary=summary)
 
     delivery.run_pass("daily", DAY_1)
 
@@ -414,4 +423,5 @@ def test_a_digest_is_sent_as_the_bytes_django_writes_for_its_text(curator, edito
         (digest,) = digests_to(reader.email)
         standard, sent = as_django_writes_it(digest)
         assert sent == standard
-        assert reader.email.encode() in sent and b"Content-Transfer-Encoding" in sent
+        assert f"To: {sanitize_address(reader.email, 'utf-8')}\r\n".encode() in sent
+        assert b"Content-Transfer-Encoding" in sent

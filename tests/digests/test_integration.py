@@ -1,11 +1,13 @@
-"""A real SMTP server (aiosmtpd) and a real Celery worker on Redis, killed mid-pass."""
+"""A real SMTP server (aiosmtpd), and a real Celery worker on Redis killed mid-pass."""
 
-from datetime import timedelta
+from datetime import date, timedelta
+from email import message_from_bytes, policy
+from email.utils import parsedate_to_datetime
 
 import pytest
 from django.utils import timezone
 
-from chronicle.digests import delivery, tasks
+from chronicle.digests import delivery, tasks, tokens
 from chronicle.digests.models import FINISHED_STATES, Digest, DigestState
 from tests import services
 from tests.digests.factories import confirmed_subscriber
@@ -76,3 +78,44 @@ def plain_text(message) -> str:
     return "".join(
         part.get_payload(decode=True).decode() for part in message.walk() if part.get_content_type() == "text/plain"
     )
+
+
+@pytest.mark.smtp
+@pytest.mark.django_db
+def test_recipients_of_the_same_digest_each_receive_their_own_message(smtp_server, curator, editor, settings):
+    handler, port = smtp_server
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    readers = [confirmed_subscriber(f"reader{n}@example.org", topics=["5g"]) for n in range(3)]
+    published_development(curator, editor, slug="shared-5g-news", title="Shared “5G” news", topics=["5g"])
+
+    _, tally = delivery.run_pass("daily", date(2030, 1, 1))
+
+    assert tally.sent == 3
+    received = [message_from_bytes(message.as_bytes(), policy=policy.default) for message in handler.messages]
+    by_address = {message["To"]: message for message in received}
+    assert set(by_address) == {reader.email for reader in readers}
+    rows = {row.subscriber_id: row for row in Digest.objects.all()}
+    own_links, shared_text = set(), set()
+    for reader in readers:
+        message = by_address[reader.email]
+        assert message["Message-ID"] == delivery.message_id(rows[reader.pk])
+        assert message["Subject"] == "Chronicle daily digest: 1 new development"
+        assert abs(parsedate_to_datetime(message["Date"]) - timezone.now()) < timedelta(minutes=5)
+        unsubscribe = message["List-Unsubscribe"].strip().strip("<>")
+        assert tokens.read(tokens.UNSUBSCRIBE, unsubscribe.rstrip("/").rsplit("/", 1)[1]) == reader
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        text = message.get_body(("plain",)).get_content()
+        html = message.get_body(("html",)).get_content()
+        manage = next(line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("Change what"))
+        assert tokens.read(tokens.MANAGE, manage.rstrip("/").rsplit("/", 1)[1]) == reader
+        assert f"Unsubscribe: {unsubscribe}\n" in text
+        assert f'href="{unsubscribe}"' in html and f'href="{manage}"' in html
+        assert "Shared “5G” news" in text and "Shared “5G” news" in html
+        own_links |= {unsubscribe, manage}
+        shared_text.add(
+            (text.replace(unsubscribe, "").replace(manage, ""), html.replace(unsubscribe, "").replace(manage, ""))
+        )
+    assert len({message["Message-ID"] for message in received}) == 3
+    assert len(own_links) == 6, "each recipient has links of their own"
+    assert len(shared_text) == 1, "and otherwise the same digest"

@@ -171,11 +171,29 @@ class TemporaryFailure(Exception):
     """The SMTP server or the way to it failed for now; the rest of the batch waits too."""
 
 
-def deliver(digest_ids: list[str], *, connection=None) -> Tally:
+class Renderings:
+    """What the batches of a pass share: the public revisions up to each cut-off, loaded
+    once with each development's part rendered once, and the distinct digests last rendered."""
+
+    def __init__(self) -> None:
+        self.windows: dict[int, Window] = {}
+        self.mails = emails.DigestMails()
+
+    def window(self, low: int, cutoff: int) -> Window:
+        """The revisions in (low, cutoff] or a wider window with the same cut-off: a digest
+        picks its own part from its subscriber's mark."""
+        window = self.windows.get(cutoff)
+        if window is None or window.low > low:
+            window = self.windows[cutoff] = Window(min(low, cutoff), cutoff)
+        return window
+
+
+def deliver(digest_ids: list[str], *, connection=None, renderings: Renderings | None = None) -> Tally:
     """Deliver the given ledger rows that are still due; rows another worker holds are left alone.
 
-    The rows are claimed together, each distinct digest among them is rendered once, and
-    they go out over one SMTP connection, each recorded the moment the server accepts it.
+    The rows are claimed together, each distinct digest among them is rendered once (or
+    taken from `renderings`, shared with the pass's other batches), and they go out over
+    one SMTP connection, each recorded the moment the server accepts it.
     """
     tally = Tally()
     rows = _claim(digest_ids)
@@ -183,7 +201,7 @@ def deliver(digest_ids: list[str], *, connection=None) -> Tally:
         return tally
     own_connection = connection is None
     connection = connection or get_connection()
-    mails = emails.DigestMails()
+    renderings = renderings or Renderings()
     windows: dict[int, Window] = {}
     sent_before: dict[int, set] = {}
     try:
@@ -191,10 +209,11 @@ def deliver(digest_ids: list[str], *, connection=None) -> Tally:
             window = windows.get(row.cutoff_position)
             if window is None:
                 low = min(r.subscriber.high_water for r in rows if r.cutoff_position == row.cutoff_position)
-                window = windows[row.cutoff_position] = Window(min(low, row.cutoff_position), row.cutoff_position)
+                window = windows[row.cutoff_position] = renderings.window(low, row.cutoff_position)
                 sent_before.update(window.sent_before(r.subscriber_id for r in rows))
             try:
-                _deliver_one(row, window, sent_before.get(row.subscriber_id, set()), connection, mails, tally)
+                sent = sent_before.get(row.subscriber_id, set())
+                _deliver_one(row, window, sent, connection, renderings.mails, tally)
             except TemporaryFailure as error:
                 connection.close()
                 _release(rows[index:], error)
@@ -370,9 +389,10 @@ def run_pass(frequency: str, day: date | None = None, *, on_progress: Callable[[
     total = Digest.objects.filter(period=period, state__in=[DigestState.PENDING, DigestState.SENDING]).count()
     tally = Tally()
     connection = get_connection()
+    renderings = Renderings()
     try:
         for batch in due(period=period):
-            tally.add(deliver(batch, connection=connection))
+            tally.add(deliver(batch, connection=connection, renderings=renderings))
             if on_progress:
                 on_progress(len(batch), total)
     finally:

@@ -326,7 +326,8 @@ def _record_in_one_statement(row: Digest, fields: dict, development_ids: list[uu
         "claim": row.claim,
         "sending": DigestState.SENDING,
         "sent": fields["state"] == DigestState.SENT,
-        "development_ids": development_ids,
+        # The array's text, as psycopg would write it element by element, in one go.
+        "development_ids": "{" + ",".join(map(str, development_ids)) + "}",
     }
     with prepared_cursor() as cursor:
         cursor.execute(statement, params)

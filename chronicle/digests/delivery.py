@@ -44,7 +44,7 @@ from chronicle import progress
 from chronicle.database import prepared_cursor
 from chronicle.eventstore import store
 
-from . import emails
+from . import emails, handover
 from .content import DigestContent, Window, current_digest
 from .models import Digest, DigestState, SentDevelopment, Subscriber, SubscriberState
 
@@ -167,10 +167,6 @@ class Tally(progress.Tally):
         return summary + (f", {len(self.retry)} to retry" if self.retry else "")
 
 
-class TemporaryFailure(Exception):
-    """The SMTP server or the way to it failed for now; the rest of the batch waits too."""
-
-
 class Renderings:
     """What the batches of a pass share: the public revisions up to each cut-off, loaded
     once with each development's part rendered once, and the distinct digests last rendered."""
@@ -193,7 +189,8 @@ def deliver(digest_ids: list[str], *, connection=None, renderings: Renderings | 
 
     The rows are claimed together, each distinct digest among them is rendered once (or
     taken from `renderings`, shared with the pass's other batches), and they go out over
-    one SMTP connection, each recorded the moment the server accepts it.
+    one SMTP connection, each recorded the moment the server accepts it, while the next
+    is on its way (see handover).
     """
     tally = Tally()
     rows = _claim(digest_ids)
@@ -201,25 +198,40 @@ def deliver(digest_ids: list[str], *, connection=None, renderings: Renderings | 
         return tally
     own_connection = connection is None
     connection = connection or get_connection()
-    renderings = renderings or Renderings()
-    windows: dict[int, Window] = {}
-    sent_before: dict[int, set] = {}
+    outbox = handover.outbox_for(connection)
+    finished: set[uuid.UUID] = set()
+    messages = _messages(rows, renderings or Renderings(), outbox, finished, tally)
+    accepted: tuple[Digest, DigestContent] | None = None
     try:
-        for index, row in enumerate(rows):
-            window = windows.get(row.cutoff_position)
-            if window is None:
-                low = min(r.subscriber.high_water for r in rows if r.cutoff_position == row.cutoff_position)
-                window = windows[row.cutoff_position] = renderings.window(low, row.cutoff_position)
-                sent_before.update(window.sent_before(r.subscriber_id for r in rows))
+        upcoming = next(messages, None)
+        while upcoming is not None:
+            row, content, packed = upcoming
+            outbox.prepare(packed)
+            if accepted is not None:
+                # The message the server accepted is recorded now, while this one is on its way.
+                _finish(*accepted, state=DigestState.SENT)
+                tally.sent += 1
+                accepted = None
+            upcoming = next(messages, None)
             try:
-                sent = sent_before.get(row.subscriber_id, set())
-                _deliver_one(row, window, sent, connection, renderings.mails, tally)
-            except TemporaryFailure as error:
+                outbox.hand_over()
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as error:
+                _refused(row, error, tally)
+            except (smtplib.SMTPException, OSError) as error:
+                # The server or the way to it failed for now: the rest of the batch waits too.
+                outbox.abort()
                 connection.close()
-                _release(rows[index:], error)
-                tally.retry += [str(r.id) for r in rows[index:]]
+                waiting = [r for r in rows[rows.index(row) :] if r.id not in finished]
+                _release(waiting, error)
+                tally.retry += [str(r.id) for r in waiting]
                 break
+            else:
+                accepted = (row, content)
+        if accepted is not None:
+            _finish(*accepted, state=DigestState.SENT)
+            tally.sent += 1
     finally:
+        outbox.close()
         if own_connection:
             connection.close()
     return tally
@@ -238,34 +250,40 @@ def _claim(digest_ids: list[str]) -> list[Digest]:
     return list(rows.order_by("cutoff_position", "id"))
 
 
-def _deliver_one(row: Digest, window: Window, sent_before: set, connection, mails, tally: Tally) -> None:
-    subscriber = row.subscriber
-    if subscriber.state != SubscriberState.CONFIRMED:
-        _finish(row, DigestState.SKIPPED)
-        tally.skipped += 1
-        return
-    content = window.digest_for(subscriber, sent_before)
-    if content.is_empty:
-        _finish(row, DigestState.NOTHING_NEW, content)
-        tally.nothing_new += 1
-        return
-    message = mails.message(subscriber, content, message_id(row))
-    try:
-        connection.open()
-        message.connection = connection
-        message.send()
-    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as error:
-        if _is_permanent(error):
-            _record_permanent_failure(row, error)
-            tally.failed += 1
-        else:
-            _release([row], error)
-            tally.retry.append(str(row.id))
-        return
-    except (smtplib.SMTPException, OSError) as error:
-        raise TemporaryFailure(str(error)) from error
-    _finish(row, DigestState.SENT, content)
-    tally.sent += 1
+def _messages(rows: list[Digest], renderings: Renderings, outbox, finished: set, tally: Tally) -> Iterator[tuple]:
+    """(row, content, message packed for the outbox) for each row with a digest to send;
+    rows with nothing to send are recorded (and added to `finished`) on the way."""
+    windows: dict[int, Window] = {}
+    sent_before: dict[int, set] = {}
+    for row in rows:
+        window = windows.get(row.cutoff_position)
+        if window is None:
+            low = min(r.subscriber.high_water for r in rows if r.cutoff_position == row.cutoff_position)
+            window = windows[row.cutoff_position] = renderings.window(low, row.cutoff_position)
+            sent_before.update(window.sent_before(r.subscriber_id for r in rows))
+        subscriber = row.subscriber
+        if subscriber.state != SubscriberState.CONFIRMED:
+            _finish(row, state=DigestState.SKIPPED)
+            tally.skipped += 1
+            finished.add(row.id)
+            continue
+        content = window.digest_for(subscriber, sent_before.get(row.subscriber_id, set()))
+        if content.is_empty:
+            _finish(row, content, state=DigestState.NOTHING_NEW)
+            tally.nothing_new += 1
+            finished.add(row.id)
+            continue
+        message = renderings.mails.message(subscriber, content, message_id(row))
+        yield row, content, outbox.pack(message)
+
+
+def _refused(row: Digest, error: smtplib.SMTPException, tally: Tally) -> None:
+    if _is_permanent(error):
+        _record_permanent_failure(row, error)
+        tally.failed += 1
+    else:
+        _release([row], error)
+        tally.retry.append(str(row.id))
 
 
 def message_id(row: Digest) -> str:
@@ -277,7 +295,7 @@ def _mine(row: Digest):
     return Digest.objects.filter(id=row.id, state=DigestState.SENDING, claim=row.claim)
 
 
-def _finish(row: Digest, state: str, content: DigestContent | None = None) -> None:
+def _finish(row: Digest, content: DigestContent | None = None, *, state: str) -> None:
     """Record the row's outcome, and with the digest's content the subscriber's new mark and
     the developments they were sent, all at once; nothing if another worker took the row over."""
     fields = {"state": state, "finished_at": timezone.now(), "last_error": ""}

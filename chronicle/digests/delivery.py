@@ -8,6 +8,8 @@ high-water mark to the row's cut-off (rendering each distinct digest once), and 
 batch over one SMTP connection. Each message is recorded the moment the server accepts
 it, with one statement that marks the row sent, moves the subscriber's high-water mark and
 remembers the developments it carried (on SQLite, one transaction of three statements).
+Meanwhile the next message is already sent up to the "." that ends it (handover), which
+goes out once the one before is recorded: the server's time and the database's overlap.
 
 Batches keep exactly-once because the claim covers rows, not the batch: a killed worker
 leaves behind rows already recorded as sent, one by one, which nobody touches again, and
@@ -20,7 +22,7 @@ died before recording it. Without an idempotent submission protocol that is unav
 the row is then resent after its lease expires, with the same content and the same
 Message-ID (the ledger row's id), so receivers that drop duplicate Message-IDs show it
 once. The window is kept to the single statement that follows the server's reply, and
-no message of a batch is handed to the server before the one before it is recorded.
+no message of a batch is accepted by the server before the one before it is recorded.
 """
 
 from __future__ import annotations

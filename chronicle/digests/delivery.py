@@ -8,8 +8,8 @@ high-water mark to the row's cut-off (rendering each distinct digest once), and 
 batch over one SMTP connection. Each message is recorded the moment the server accepts
 it, with one statement that marks the row sent, moves the subscriber's high-water mark and
 remembers the developments it carried (on SQLite, one transaction of three statements).
-Meanwhile the next message is already sent up to the "." that ends it (handover), which
-goes out once the one before is recorded: the server's time and the database's overlap.
+Meanwhile the next message is already written and sent up to the "." that ends it (handover),
+which goes out once the one before is recorded: the server's time and the database's overlap.
 
 Batches keep exactly-once because the claim covers rows, not the batch: a killed worker
 leaves behind rows already recorded as sent, one by one, which nobody touches again, and
@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 
 from django import db
 from django.conf import settings
@@ -202,13 +203,13 @@ def deliver(digest_ids: list[str], *, connection=None, renderings: Renderings | 
     connection = connection or get_connection()
     outbox = handover.outbox_for(connection)
     finished: set[uuid.UUID] = set()
-    messages = _messages(rows, renderings or Renderings(), outbox, finished, tally)
+    messages = _messages(rows, renderings or Renderings(), finished, tally)
     accepted: tuple[Digest, DigestContent] | None = None
     try:
         upcoming = next(messages, None)
         while upcoming is not None:
-            row, content, packed = upcoming
-            outbox.prepare(packed)
+            row, content, write = upcoming
+            outbox.prepare(write)
             if accepted is not None:
                 # The message the server accepted is recorded now, while this one is on its way.
                 _finish(*accepted, state=DigestState.SENT)
@@ -252,9 +253,9 @@ def _claim(digest_ids: list[str]) -> list[Digest]:
     return list(rows.order_by("cutoff_position", "id"))
 
 
-def _messages(rows: list[Digest], renderings: Renderings, outbox, finished: set, tally: Tally) -> Iterator[tuple]:
-    """(row, content, message packed for the outbox) for each row with a digest to send;
-    rows with nothing to send are recorded (and added to `finished`) on the way."""
+def _messages(rows: list[Digest], renderings: Renderings, finished: set, tally: Tally) -> Iterator[tuple]:
+    """(row, content, a function that writes its message) for each row with a digest to
+    send; rows with nothing to send are recorded (and added to `finished`) on the way."""
     windows: dict[int, Window] = {}
     sent_before: dict[int, set] = {}
     for row in rows:
@@ -275,8 +276,7 @@ def _messages(rows: list[Digest], renderings: Renderings, outbox, finished: set,
             tally.nothing_new += 1
             finished.add(row.id)
             continue
-        message = renderings.mails.message(subscriber, content, message_id(row))
-        yield row, content, outbox.pack(message)
+        yield row, content, partial(renderings.mails.message, subscriber, content, message_id(row))
 
 
 def _refused(row: Digest, error: smtplib.SMTPException, tally: Tally) -> None:

@@ -1,16 +1,16 @@
 """Handing digests to the mail server in two steps, so that the next message is on its way
 while the one before is being recorded.
 
-Over Django's SMTP backend, `prepare` starts sending a message on a helper thread
-(connecting first if need be): the envelope, the DATA command and the message itself,
-everything but the final "." that ends it. `hand_over` waits for that, then sends the
+Over Django's SMTP backend, `prepare` starts writing and sending a message on a helper
+thread (connecting first if need be): the envelope, the DATA command and the message
+itself, everything but the final "." that ends it. `hand_over` waits for that, then sends the
 "."; the server's reply to it is its acceptance (what smtplib's sendmail does in one go,
 the same bytes on the wire). Meanwhile the worker records the message the server accepted
 before, and it hands the next one over only once that is recorded: no message is accepted
 before the one before it is recorded. If anything goes wrong in between, `abort` closes
 the connection without the ".", and the server drops the message.
 
-Other backends (files, the console, tests' outboxes) send the whole message in
+Other backends (files, the console, tests' outboxes) write and send the whole message in
 `hand_over`.
 """
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import smtplib
 import socket
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import suppress
 
@@ -35,20 +36,18 @@ def outbox_for(connection) -> DirectOutbox | SMTPOutbox:
 
 
 class DirectOutbox:
-    """Sends each message whole, through the backend."""
+    """Writes and sends each message whole, through the backend, in `hand_over`."""
 
     def __init__(self, connection) -> None:
         self.connection = connection
-        self.prepared: EmailMessage | None = None
+        self.prepared: Callable[[], EmailMessage] | None = None
 
-    def pack(self, message: EmailMessage) -> EmailMessage:
-        return message
-
-    def prepare(self, message: EmailMessage) -> None:
-        self.prepared = message
+    def prepare(self, write: Callable[[], EmailMessage]) -> None:
+        self.prepared = write
 
     def hand_over(self) -> None:
-        message, self.prepared = self.prepared, None
+        write, self.prepared = self.prepared, None
+        message = write()
         self.connection.open()
         message.connection = self.connection
         message.send()
@@ -69,24 +68,26 @@ class SMTPOutbox:
         self.preparing: Future | None = None
         self.senders: dict[tuple[str, str], str] = {}
 
-    def pack(self, message: EmailMessage) -> tuple[str, list[str], bytes]:
-        """The envelope and the bytes, as Django's SMTP backend makes them of `message`."""
-        encoding = message.encoding or settings.DEFAULT_CHARSET
-        if (message.from_email, encoding) not in self.senders:
-            self.senders[message.from_email, encoding] = sanitize_address(message.from_email, encoding)
-        recipients = [sanitize_address(address, encoding) for address in message.recipients()]
-        return self.senders[message.from_email, encoding], recipients, message.message().as_bytes(linesep="\r\n")
+    def prepare(self, write: Callable[[], EmailMessage]) -> None:
+        """Write the message and send it up to its end, on the helper thread."""
+        self.preparing = self.helper.submit(self._send_all_but_the_end, write)
 
-    def prepare(self, packed: tuple[str, list[str], bytes]) -> None:
-        self.preparing = self.helper.submit(self._send_all_but_the_end, *packed)
-
-    def _send_all_but_the_end(self, *packed) -> None:
+    def _send_all_but_the_end(self, write: Callable[[], EmailMessage]) -> None:
+        packed = self._pack(write())
         self.connection.open()
         server = self.connection.connection
         # The "." goes out on its own after the message: without this, it would wait for
         # the server to acknowledge the message's last bytes, which it may delay.
         server.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         _send_all_but_the_end(server, *packed)
+
+    def _pack(self, message: EmailMessage) -> tuple[str, list[str], bytes]:
+        """The envelope and the bytes, as Django's SMTP backend makes them of `message`."""
+        encoding = message.encoding or settings.DEFAULT_CHARSET
+        if (message.from_email, encoding) not in self.senders:
+            self.senders[message.from_email, encoding] = sanitize_address(message.from_email, encoding)
+        recipients = [sanitize_address(address, encoding) for address in message.recipients()]
+        return self.senders[message.from_email, encoding], recipients, message.message().as_bytes(linesep="\r\n")
 
     def hand_over(self) -> None:
         """End the prepared message; returns once the server accepted it, raises if it did not."""

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from uuid import UUID
 
 from django.template.loader import render_to_string
@@ -139,6 +139,9 @@ class Window:
         ]
         self.changes = changes
         self.changed_ids = {change.development_id for change in changes}
+        # Rows come in the order of their subscribers' scopes (delivery.due): the same
+        # digest comes round again soon, or not at all.
+        self._digest = lru_cache(maxsize=256)(self._digest_for)
 
     def sent_before(self, subscriber_ids: Iterable[int]) -> dict[int, set[UUID]]:
         """For each subscriber, which of this window's changed developments they were sent."""
@@ -152,8 +155,15 @@ class Window:
         return sent
 
     def digest_for(self, subscriber: Subscriber, sent_before: set[UUID]) -> DigestContent:
-        high_water = subscriber.high_water
-        topics, countries = set(subscriber.topics), set(subscriber.countries)
+        """What `subscriber` gets: one object for all subscribers who get the same from the
+        same mark, so that it is worked out and hashed once."""
+        return self._digest(
+            subscriber.high_water, frozenset(subscriber.topics), frozenset(subscriber.countries), frozenset(sent_before)
+        )
+
+    def _digest_for(
+        self, high_water: int, topics: frozenset[str], countries: frozenset[str], sent_before: frozenset[UUID]
+    ) -> DigestContent:
         new = tuple(
             item
             for item in self.new

@@ -8,6 +8,8 @@ high-water mark to the row's cut-off (rendering each distinct digest once), and 
 batch over one SMTP connection. Each message is recorded the moment the server accepts
 it, with one statement that marks the row sent, moves the subscriber's high-water mark and
 remembers the developments it carried (on SQLite, one transaction of three statements).
+Meanwhile the next message is already written and sent up to the "." that ends it (handover),
+which goes out once the one before is recorded: the server's time and the database's overlap.
 
 Batches keep exactly-once because the claim covers rows, not the batch: a killed worker
 leaves behind rows already recorded as sent, one by one, which nobody touches again, and
@@ -20,7 +22,7 @@ died before recording it. Without an idempotent submission protocol that is unav
 the row is then resent after its lease expires, with the same content and the same
 Message-ID (the ledger row's id), so receivers that drop duplicate Message-IDs show it
 once. The window is kept to the single statement that follows the server's reply, and
-no message of a batch is handed to the server before the one before it is recorded.
+no message of a batch is accepted by the server before the one before it is recorded.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 
 from django import db
 from django.conf import settings
@@ -44,7 +47,7 @@ from chronicle import progress
 from chronicle.database import prepared_cursor
 from chronicle.eventstore import store
 
-from . import emails
+from . import emails, handover
 from .content import DigestContent, Window, current_digest
 from .models import Digest, DigestState, SentDevelopment, Subscriber, SubscriberState
 
@@ -167,15 +170,30 @@ class Tally(progress.Tally):
         return summary + (f", {len(self.retry)} to retry" if self.retry else "")
 
 
-class TemporaryFailure(Exception):
-    """The SMTP server or the way to it failed for now; the rest of the batch waits too."""
+class Renderings:
+    """What the batches of a pass share: the public revisions up to each cut-off, loaded
+    once with each development's part rendered once, and the distinct digests last rendered."""
+
+    def __init__(self) -> None:
+        self.windows: dict[int, Window] = {}
+        self.mails = emails.DigestMails()
+
+    def window(self, low: int, cutoff: int) -> Window:
+        """The revisions in (low, cutoff] or a wider window with the same cut-off: a digest
+        picks its own part from its subscriber's mark."""
+        window = self.windows.get(cutoff)
+        if window is None or window.low > low:
+            window = self.windows[cutoff] = Window(min(low, cutoff), cutoff)
+        return window
 
 
-def deliver(digest_ids: list[str], *, connection=None) -> Tally:
+def deliver(digest_ids: list[str], *, connection=None, renderings: Renderings | None = None) -> Tally:
     """Deliver the given ledger rows that are still due; rows another worker holds are left alone.
 
-    The rows are claimed together, each distinct digest among them is rendered once, and
-    they go out over one SMTP connection, each recorded the moment the server accepts it.
+    The rows are claimed together, each distinct digest among them is rendered once (or
+    taken from `renderings`, shared with the pass's other batches), and they go out over
+    one SMTP connection, each recorded the moment the server accepts it, while the next
+    is on its way (see handover).
     """
     tally = Tally()
     rows = _claim(digest_ids)
@@ -183,24 +201,40 @@ def deliver(digest_ids: list[str], *, connection=None) -> Tally:
         return tally
     own_connection = connection is None
     connection = connection or get_connection()
-    mails = emails.DigestMails()
-    windows: dict[int, Window] = {}
-    sent_before: dict[int, set] = {}
+    outbox = handover.outbox_for(connection)
+    finished: set[uuid.UUID] = set()
+    messages = _messages(rows, renderings or Renderings(), finished, tally)
+    accepted: tuple[Digest, DigestContent] | None = None
     try:
-        for index, row in enumerate(rows):
-            window = windows.get(row.cutoff_position)
-            if window is None:
-                low = min(r.subscriber.high_water for r in rows if r.cutoff_position == row.cutoff_position)
-                window = windows[row.cutoff_position] = Window(min(low, row.cutoff_position), row.cutoff_position)
-                sent_before.update(window.sent_before(r.subscriber_id for r in rows))
+        upcoming = next(messages, None)
+        while upcoming is not None:
+            row, content, write = upcoming
+            outbox.prepare(write)
+            if accepted is not None:
+                # The message the server accepted is recorded now, while this one is on its way.
+                _finish(*accepted, state=DigestState.SENT)
+                tally.sent += 1
+                accepted = None
+            upcoming = next(messages, None)
             try:
-                _deliver_one(row, window, sent_before.get(row.subscriber_id, set()), connection, mails, tally)
-            except TemporaryFailure as error:
+                outbox.hand_over()
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as error:
+                _refused(row, error, tally)
+            except (smtplib.SMTPException, OSError) as error:
+                # The server or the way to it failed for now: the rest of the batch waits too.
+                outbox.abort()
                 connection.close()
-                _release(rows[index:], error)
-                tally.retry += [str(r.id) for r in rows[index:]]
+                waiting = [r for r in rows[rows.index(row) :] if r.id not in finished]
+                _release(waiting, error)
+                tally.retry += [str(r.id) for r in waiting]
                 break
+            else:
+                accepted = (row, content)
+        if accepted is not None:
+            _finish(*accepted, state=DigestState.SENT)
+            tally.sent += 1
     finally:
+        outbox.close()
         if own_connection:
             connection.close()
     return tally
@@ -219,34 +253,39 @@ def _claim(digest_ids: list[str]) -> list[Digest]:
     return list(rows.order_by("cutoff_position", "id"))
 
 
-def _deliver_one(row: Digest, window: Window, sent_before: set, connection, mails, tally: Tally) -> None:
-    subscriber = row.subscriber
-    if subscriber.state != SubscriberState.CONFIRMED:
-        _finish(row, DigestState.SKIPPED)
-        tally.skipped += 1
-        return
-    content = window.digest_for(subscriber, sent_before)
-    if content.is_empty:
-        _finish(row, DigestState.NOTHING_NEW, content)
-        tally.nothing_new += 1
-        return
-    message = mails.message(subscriber, content, message_id(row))
-    try:
-        connection.open()
-        message.connection = connection
-        message.send()
-    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as error:
-        if _is_permanent(error):
-            _record_permanent_failure(row, error)
-            tally.failed += 1
-        else:
-            _release([row], error)
-            tally.retry.append(str(row.id))
-        return
-    except (smtplib.SMTPException, OSError) as error:
-        raise TemporaryFailure(str(error)) from error
-    _finish(row, DigestState.SENT, content)
-    tally.sent += 1
+def _messages(rows: list[Digest], renderings: Renderings, finished: set, tally: Tally) -> Iterator[tuple]:
+    """(row, content, a function that writes its message) for each row with a digest to
+    send; rows with nothing to send are recorded (and added to `finished`) on the way."""
+    windows: dict[int, Window] = {}
+    sent_before: dict[int, set] = {}
+    for row in rows:
+        window = windows.get(row.cutoff_position)
+        if window is None:
+            low = min(r.subscriber.high_water for r in rows if r.cutoff_position == row.cutoff_position)
+            window = windows[row.cutoff_position] = renderings.window(low, row.cutoff_position)
+            sent_before.update(window.sent_before(r.subscriber_id for r in rows))
+        subscriber = row.subscriber
+        if subscriber.state != SubscriberState.CONFIRMED:
+            _finish(row, state=DigestState.SKIPPED)
+            tally.skipped += 1
+            finished.add(row.id)
+            continue
+        content = window.digest_for(subscriber, sent_before.get(row.subscriber_id, set()))
+        if content.is_empty:
+            _finish(row, content, state=DigestState.NOTHING_NEW)
+            tally.nothing_new += 1
+            finished.add(row.id)
+            continue
+        yield row, content, partial(renderings.mails.message, subscriber, content, message_id(row))
+
+
+def _refused(row: Digest, error: smtplib.SMTPException, tally: Tally) -> None:
+    if _is_permanent(error):
+        _record_permanent_failure(row, error)
+        tally.failed += 1
+    else:
+        _release([row], error)
+        tally.retry.append(str(row.id))
 
 
 def message_id(row: Digest) -> str:
@@ -258,7 +297,7 @@ def _mine(row: Digest):
     return Digest.objects.filter(id=row.id, state=DigestState.SENDING, claim=row.claim)
 
 
-def _finish(row: Digest, state: str, content: DigestContent | None = None) -> None:
+def _finish(row: Digest, content: DigestContent | None = None, *, state: str) -> None:
     """Record the row's outcome, and with the digest's content the subscriber's new mark and
     the developments they were sent, all at once; nothing if another worker took the row over."""
     fields = {"state": state, "finished_at": timezone.now(), "last_error": ""}
@@ -307,7 +346,8 @@ def _record_in_one_statement(row: Digest, fields: dict, development_ids: list[uu
         "claim": row.claim,
         "sending": DigestState.SENDING,
         "sent": fields["state"] == DigestState.SENT,
-        "development_ids": development_ids,
+        # The array's text, as psycopg would write it element by element, in one go.
+        "development_ids": "{" + ",".join(map(str, development_ids)) + "}",
     }
     with prepared_cursor() as cursor:
         cursor.execute(statement, params)
@@ -370,9 +410,10 @@ def run_pass(frequency: str, day: date | None = None, *, on_progress: Callable[[
     total = Digest.objects.filter(period=period, state__in=[DigestState.PENDING, DigestState.SENDING]).count()
     tally = Tally()
     connection = get_connection()
+    renderings = Renderings()
     try:
         for batch in due(period=period):
-            tally.add(deliver(batch, connection=connection))
+            tally.add(deliver(batch, connection=connection, renderings=renderings))
             if on_progress:
                 on_progress(len(batch), total)
     finally:

@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import sanitize_address
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -403,10 +404,18 @@ def as_django_writes_it(digest) -> bytes:
     return written
 
 
-@pytest.mark.parametrize("summary", ["Café – “quoted” & <b>bold</b>", "A summary on one long line. " * 40])
-def test_a_digest_is_sent_as_the_bytes_django_writes_for_its_text(curator, editor, summary):
-    readers = [confirmed_subscriber(f"reader{n}@example.org") for n in range(2)]
-    publish(curator, editor, "encoded", title="Ünïcode “title”", summary=summary)
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        ("Ünïcode “title”", "Café – “quoted” & <b>bold</b>"),
+        ("Ünïcode “title”", "A summary on one long line. " * 40),
+        ("Plain ASCII title", "Plain ASCII summary\r\nover two lines."),
+    ],
+)
+def test_a_digest_is_sent_as_the_bytes_django_writes_for_its_text(curator, editor, title, summary):
+    addresses = ["a@example.org", "reader@bücher.example", "a-much-longer-address-for-a-header-line@mail.example.org"]
+    readers = [confirmed_subscriber(address) for address in addresses]
+    publish(curator, editor, "encoded", title=title, summary=summary)
 
     delivery.run_pass("daily", DAY_1)
 
@@ -414,4 +423,52 @@ def test_a_digest_is_sent_as_the_bytes_django_writes_for_its_text(curator, edito
         (digest,) = digests_to(reader.email)
         standard, sent = as_django_writes_it(digest)
         assert sent == standard
-        assert reader.email.encode() in sent and b"Content-Transfer-Encoding" in sent
+        assert f"To: {sanitize_address(reader.email, 'utf-8')}\r\n".encode() in sent
+        assert b"Content-Transfer-Encoding" in sent
+
+
+def test_subscribers_with_the_same_scope_and_mark_get_corrections_only_of_what_they_were_sent(curator, editor):
+    everything = confirmed_subscriber("everything@example.org")
+    postal_first = confirmed_subscriber("postal-first@example.org", topics=["postal"])
+    development_id = publish(curator, editor, "fiveg", title="5G test", topics=["5g"])
+    delivery.run_pass("daily", DAY_1)
+    postal_first.refresh_from_db()
+    postal_first.topics = []
+    postal_first.save()
+    correct(development_id, curator, editor, "It was in Minsk.", title="5G test in Minsk", topics=["5g"])
+    publish(curator, editor, "postal", title="Postal treaty", topics=["postal"])
+
+    delivery.run_pass("daily", DAY_2)
+
+    (_, for_everything), (for_postal_first,) = digests_to(everything.email), digests_to(postal_first.email)
+    assert "* Correction: 5G test in Minsk" in for_everything.body
+    assert "CORRECTIONS" not in for_postal_first.body
+    assert titles_in(for_everything) >= {"Postal treaty"} and titles_in(for_postal_first) == {"Postal treaty"}
+
+
+def test_each_batch_of_a_pass_gives_its_subscribers_their_own_digest(curator, editor, settings):
+    settings.DIGEST_BATCH_SIZE = 1
+    early = confirmed_subscriber("early@example.org")
+    early_5g = confirmed_subscriber("early-5g@example.org", topics=["5g"])
+    early_russia = confirmed_subscriber("early-ru@example.org", countries=["RU"])
+    publish(curator, editor, "first", title="First", topics=["5g"], countries=["BY"])
+    late = confirmed_subscriber("late@example.org")
+    late_5g = confirmed_subscriber("late-5g@example.org", topics=["5g"])
+    publish(curator, editor, "second", title="Second", topics=["5g"], countries=["RU"])
+    publish(curator, editor, "third", title="Third", topics=["postal"], countries=["RU"])
+
+    _, tally = delivery.run_pass("daily", DAY_1)
+
+    assert tally.sent == 5
+    expected = {
+        early: {"First", "Second", "Third"},
+        early_5g: {"First", "Second"},
+        early_russia: {"Second", "Third"},
+        late: {"Second", "Third"},
+        late_5g: {"Second"},
+    }
+    for subscriber, titles in expected.items():
+        (digest,) = digests_to(subscriber.email)
+        assert titles_in(digest) == titles, subscriber.email
+        unsubscribe = digest.message()["List-Unsubscribe"].strip("<>")
+        assert tokens.read(tokens.UNSUBSCRIBE, unsubscribe.rstrip("/").rsplit("/", 1)[1]) == subscriber

@@ -35,6 +35,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import DisallowedHost
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils.http import parse_http_date_safe
@@ -42,6 +43,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from chronicle import memento
 from chronicle.cache import FailOpenRedisCache
+from chronicle.database import unavailable_response
 
 from . import selectors, throttling
 from .authentication import ApiKeyAuthentication
@@ -107,13 +109,18 @@ class KeptAnswerMiddleware:
             key = _key(request)
         except DisallowedHost:
             return self.get_response(request)  # Django answers 400
-        caller = _caller(request)
-        if caller is None:
-            return self.get_response(request)  # DRF says why the key is refused
-        throttled = throttling.public_window(request, *caller)
-        if throttled is None:
-            return self.get_response(request)
-        version, found, counted = _look_up(request, key, *throttled)
+        try:
+            caller = _caller(request)
+            throttled = caller and throttling.public_window(request, *caller)
+            if not throttled:  # a refused key (DRF says why), or no throttle to count it
+                return self.get_response(request)
+            version, found, counted = _look_up(request, key, *throttled)
+        except (OperationalError, InterfaceError) as error:
+            # Outside any view, so DatabaseUnavailableMiddleware would not see it: the same 503.
+            unavailable = unavailable_response(request, error)
+            if unavailable is None:
+                raise
+            return unavailable
         request.counted_with_kept_answer = counted  # the view's throttles take this count
         if found is not None and found.version == version and counted is not None and counted.admitted:
             return found.replay(request)

@@ -3,22 +3,22 @@
 Every public read model changes only when a public event is recorded, so an answer stays
 right until the next one. An answer is kept under the request (scheme, host, full path and
 Accept header) and the public data's version; the next request with the same key gets its
-status, headers and body back before the URL is resolved or DRF runs: no query, no rendering.
+status, headers and body back before the URL is resolved or DRF runs, without the view's
+queries or rendering.
 
 The version is a counter in the shared cache (Redis), moved by every process after it
 commits a public event, so a kept answer costs no query at all. A per-process cache cannot
 hear of other processes' commits (a Celery worker releasing an embargo), so there the
 version is the latest public position, one indexed query.
 
-A kept answer is still for its caller only after the checks DRF would make: an API key is
-verified as `ApiKeyAuthentication` does, and the request is counted against the same rate
-limit as the view's throttles count it; on Redis, the count and the answer's lookup share
-one round trip (each is about a fifth of a kept answer's time). A request that carries a
-session (staff in the admin) or a key that is refused, asks for a TimeGate's redirect, or
-finds no current answer goes on to the view, which counts it only if it was not counted
-here. Conditional GET is answered from the kept validators, as the view would.
-Only answers a view built with `respond` are kept, and only by views that say so
-(`keeps_answers`): never an error, a redirect or a citation (it names the day it was
+A kept answer is served only after the checks DRF would make: an API key is verified as
+`ApiKeyAuthentication` does, and the request is counted against the same rate limit as the
+view's throttles count it; on Redis, the count and the answer's lookup share one round
+trip. A request that carries a session (staff in the admin) or a key that is refused, asks
+for a TimeGate's redirect, or finds no current answer goes on to the view, which counts it
+only if it was not counted here. Conditional GET is answered from the kept validators, as
+the view would. Only answers a view built with `respond` are kept, and only by views that
+say so (`keeps_answers`): never an error, a redirect or a citation (it names the day it was
 accessed), and nothing private to a caller.
 """
 

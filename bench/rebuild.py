@@ -58,25 +58,15 @@ def fill_log(url: str, developments: int) -> None:
                     print(f"  {(index + 1) * 4:,} events written", flush=True)
 
 
-def in_child(url: str, mode: str) -> tuple[float, float, int]:
-    """Run `mode` in a fresh process (its own peak memory); its progress goes to stderr."""
+def in_child(url: str, mode: str) -> list[str]:
+    """Run `mode` in a fresh process (its own peak memory); the figures on the last line it
+    printed. Its progress goes to stderr."""
     out = subprocess.run(
         [sys.executable, __file__, mode], env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.PIPE, text=True
     )
     if out.returncode:
         raise SystemExit(f"{mode} failed")
-    rate, rss, events = out.stdout.strip().splitlines()[-1].split()
-    return float(rate), float(rss), int(events)
-
-
-def floor_child_figures(url: str) -> tuple[float, int]:
-    out = subprocess.run(
-        [sys.executable, __file__, "floor"], env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.PIPE, text=True
-    )
-    if out.returncode:
-        raise SystemExit("floor failed")
-    seconds, rows = out.stdout.strip().splitlines()[-1].split()
-    return float(seconds), int(rows)
+    return out.stdout.strip().splitlines()[-1].split()
 
 
 def rebuild_child() -> None:
@@ -142,16 +132,17 @@ def main() -> None:
             print(f"Filling the log with {total} events …", flush=True)
             fill_log(url, total // 4)
             print("  raw ordered scan …", flush=True)
-            raw, _, _ = in_child(url, "raw-scan")
+            raw = float(in_child(url, "raw-scan")[0])
             print("  rebuild …", flush=True)
             rate, rss, events = in_child(url, "rebuild")
+            rate, rss, events = float(rate), float(rss), int(events)
             peaks.append(rss)
             print(
                 f"  {events:>9} events: rebuild {rate:8.0f} events/s   raw ordered scan {raw:8.0f} events/s"
                 f"   ratio {rate / raw:.2f}   peak memory {rss:7.1f} MiB"
             )
-            copy_seconds, rows = floor_child_figures(url)
-            floor = events / (events / raw + copy_seconds)
+            copy_seconds, rows = in_child(url, "floor")
+            floor = events / (events / raw + float(copy_seconds))
             print(
                 f"  {'':>9} floor: the raw scan plus a raw COPY of the {rows} read-model rows it wrote (indexes built"
                 f" after) {floor:8.0f} events/s; rebuild / floor {rate / floor:.2f}",

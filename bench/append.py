@@ -8,6 +8,12 @@ On a scratch PostgreSQL database (created and dropped here): N developments x 4 
 the same rows with raw psycopg into a scratch table with the same columns, one transaction
 per event, with as many processes. Prints events/s for each and the ratio command/raw.
 
+It also prints a floor: the statements the commands sent (captured from a run of the same
+commands on a second scratch database), sent again by raw psycopg with nothing to decide
+— the same round trips, pipelining and prepared statements, none of the Python. What the
+commands take beyond the floor is the client's work; the floor itself is what these
+statements cost.
+
 Target: commands ≥ 0.25x raw with 1, 4 and 8 writers. The machine may be shared: compare
 ratios, which are measured in the same run, not absolute figures.
 """
@@ -15,12 +21,16 @@ ratios, which are measured in the same run, not absolute figures.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import pickle
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -28,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import common
 
 DATABASE = "chronicle_bench_append"
+CAPTURE_DATABASE = "chronicle_bench_append_capture"
 RAW_TABLE = """
 CREATE TABLE IF NOT EXISTS bench_raw_event (
     position bigserial PRIMARY KEY,
@@ -96,7 +107,95 @@ def raw_writer(name: str, count: int) -> None:
                 )
 
 
-def run_writers(url: str, mode: str, writers: int, developments: int) -> float:
+# -- the floor: the commands' statements, captured and sent again ------------------------
+
+
+def capture(names: list[str], count: int, directory: Path) -> None:
+    """Run `command_writer` for each of `names` (on the capture database) and keep, per name,
+    every statement psycopg sent with its parameters, where a result was waited for, and
+    where a pipeline began and ended: `directory / name`."""
+    from chronicle.developments import commands
+
+    for name in names:
+        commands.system_user(name)
+        (directory / name).write_bytes(pickle.dumps(captured_statements(name, count)))
+
+
+def captured_statements(name: str, count: int) -> list[tuple]:
+    import psycopg
+
+    operations: list[tuple] = []
+    keys = iter(range(1 << 62))
+    unfetched: dict[int, int] = {}  # id(cursor): the key of its last statement, until fetched
+    real_execute, real_pipeline = psycopg.Cursor.execute, psycopg.Connection.pipeline
+
+    def execute(cursor, query, params=None, **options):
+        unfetched[id(cursor)] = key = next(keys)
+        operations.append(("execute", key, type(cursor).__name__, query, params, options))
+        return real_execute(cursor, query, params, **options)
+
+    @contextlib.contextmanager
+    def pipeline(connection):
+        operations.append(("enter",))
+        with real_pipeline(connection) as entered:
+            yield entered
+        operations.append(("exit",))
+
+    def waited(real):
+        def fetch(cursor, *args):
+            if (key := unfetched.pop(id(cursor), None)) is not None:
+                operations.append(("fetch", key))
+            return real(cursor, *args)
+
+        return fetch
+
+    with contextlib.ExitStack() as patched:
+        patched.enter_context(_patched(psycopg.Cursor, "execute", execute))
+        for method in ("fetchone", "fetchall", "fetchmany", "__iter__"):
+            patched.enter_context(_patched(psycopg.Cursor, method, waited(getattr(psycopg.Cursor, method))))
+        patched.enter_context(_patched(psycopg.Connection, "pipeline", pipeline))
+        command_writer(name, count)
+    return operations
+
+
+@contextlib.contextmanager
+def _patched(owner, attribute: str, replacement):
+    real = getattr(owner, attribute)
+    setattr(owner, attribute, replacement)
+    try:
+        yield
+    finally:
+        setattr(owner, attribute, real)
+
+
+def floor_writer(name: str, operations_file: str, prepare_threshold: int) -> None:
+    """Send the captured statements again, as they went: in the same pipelines, waiting for the
+    same results, with statements prepared after as many runs."""
+    import psycopg
+
+    operations = pickle.loads(Path(operations_file).read_bytes())  # noqa: S301 (written by `capture` above)
+    url = os.environ["DATABASE_URL"].replace("postgres://", "postgresql://")
+    with psycopg.connect(url, autocommit=True, prepare_threshold=prepare_threshold) as conn:
+        fetched = {operation[1] for operation in operations if operation[0] == "fetch"}
+        cursors: dict[int, psycopg.Cursor] = {}  # those whose result is waited for, until it is
+        pipelines: list = []
+        for operation in operations:
+            if operation[0] == "enter":
+                pipelines.append(conn.pipeline())
+                pipelines[-1].__enter__()
+            elif operation[0] == "exit":
+                pipelines.pop().__exit__(None, None, None)
+            elif operation[0] == "fetch":
+                cursors.pop(operation[1]).fetchall()
+            else:
+                _, key, kind, query, params, options = operation
+                cursor = (psycopg.ClientCursor if "Client" in kind else psycopg.Cursor)(conn)
+                cursor.execute(query, params, **options)
+                if key in fetched:
+                    cursors[key] = cursor
+
+
+def run_writers(url: str, mode: str, writers: int, developments: int, captured: Path | None = None) -> float:
     """Start `writers` processes together; return events/s over the wall time of the slowest."""
     start_at = time.time() + 3  # every process has set Django up before the clock starts
     processes = [
@@ -109,6 +208,7 @@ def run_writers(url: str, mode: str, writers: int, developments: int) -> float:
                 f"{mode}-{writers}-{n}",
                 str(developments // writers),
                 str(start_at),
+                str(captured or ""),
             ],
             env={**os.environ, "DATABASE_URL": url},
             stdout=subprocess.PIPE,
@@ -135,34 +235,61 @@ def main() -> None:
     args = parser.parse_args()
 
     url = common.recreate_database(DATABASE)
+    capture_url = common.recreate_database(CAPTURE_DATABASE)
     try:
         common.migrate(url)
+        common.migrate(capture_url)
         import psycopg
 
         with psycopg.connect(url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
             conn.execute(RAW_TABLE)
         print(f"Appends: {args.developments} developments x 4 events, one transaction per event")
-        for writers in (1, 4, 8):
-            raw = run_writers(url, "raw", writers, args.developments)
-            command = run_writers(url, "command", writers, args.developments)
-            print(
-                f"  {writers} writer(s): command layer {command:8.0f} events/s   raw psycopg {raw:8.0f} events/s"
-                f"   ratio {command / raw:.2f}"
-            )
+        with tempfile.TemporaryDirectory() as captured:
+            for writers in (1, 4, 8):
+                names = [f"floor-{writers}-{n}" for n in range(writers)]
+                subprocess.run(
+                    [sys.executable, __file__, "capture", str(args.developments // writers), captured, *names],
+                    env={**os.environ, "DATABASE_URL": capture_url},
+                    check=True,
+                )
+                raw = run_writers(url, "raw", writers, args.developments)
+                command = run_writers(url, "command", writers, args.developments)
+                floor = run_writers(url, "floor", writers, args.developments, Path(captured))
+                print(
+                    f"  {writers} writer(s): command layer {command:8.0f} events/s   raw psycopg {raw:8.0f} events/s"
+                    f"   ratio {command / raw:.2f}"
+                )
+                print(
+                    f"  {'':9} floor (the commands' statements sent by raw psycopg) {floor:8.0f} events/s"
+                    f"   floor/raw {floor / raw:.2f}   command/floor {command / floor:.2f}"
+                )
     finally:
         common.drop_database(DATABASE)
+        common.drop_database(CAPTURE_DATABASE)
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "writer":
-        _, _, mode, name, count, start_at = sys.argv
+        _, _, mode, name, count, start_at, captured = sys.argv
         if mode == "command":
             common.setup_django(os.environ["DATABASE_URL"])
             from chronicle.developments import commands
 
             commands.system_user(name)
+            write = partial(command_writer, name, int(count))
+        elif mode == "floor":
+            from config.settings import DATABASES
+
+            threshold = DATABASES["default"]["OPTIONS"]["prepare_threshold"]
+            write = partial(floor_writer, name, str(Path(captured) / name), threshold)
+        else:
+            write = partial(raw_writer, name, int(count))
         time.sleep(max(0.0, float(start_at) - time.time()))
-        (command_writer if mode == "command" else raw_writer)(name, int(count))
+        write()
         print(time.time())
+    elif len(sys.argv) > 1 and sys.argv[1] == "capture":
+        _, _, count, directory, *names = sys.argv
+        common.setup_django(os.environ["DATABASE_URL"])
+        capture(names, int(count), Path(directory))
     else:
         main()

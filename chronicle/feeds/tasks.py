@@ -5,6 +5,8 @@ import logging
 from celery import shared_task
 from django.db import connection
 
+from chronicle.database import prepared_cursor
+
 from . import publishing
 from .catalog import affected_feeds
 from .models import FeedState
@@ -43,14 +45,17 @@ def _mark_queued(paths: list[str]) -> list[str]:
     if not paths:
         return []
     table = connection.ops.quote_name(FeedState._meta.db_table)
-    wanted = ", ".join(["(%s)"] * len(paths))
-    with connection.cursor() as cursor:
+    if connection.vendor == "postgresql":  # one array parameter: the same statement, prepared once
+        wanted, values = "unnest(%s::text[]) AS wanted(column1)", [paths]
+    else:
+        wanted, values = f"(VALUES {', '.join(['(%s)'] * len(paths))}) AS wanted", paths
+    with prepared_cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (path, built_position, queued)"  # noqa: S608
-            f" SELECT wanted.column1, 0, %s FROM (VALUES {wanted}) AS wanted"
+            f" SELECT wanted.column1, 0, %s FROM {wanted}"
             f" WHERE NOT EXISTS (SELECT 1 FROM {table} AS f WHERE f.path = wanted.column1 AND f.queued = %s)"
             f" ON CONFLICT (path) DO UPDATE SET queued = %s WHERE {table}.queued = %s RETURNING path",
-            [True, *paths, True, True, False],
+            [True, *values, True, True, False],
         )
         return sorted(path for (path,) in cursor.fetchall())
 

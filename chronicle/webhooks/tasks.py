@@ -6,6 +6,8 @@ import uuid
 from celery import shared_task
 from django.db import DatabaseError, connection
 
+from chronicle.database import prepared_cursor
+
 from . import delivery
 from .models import Dispatch, Endpoint, Status
 
@@ -33,7 +35,7 @@ def queue_deliveries(sender, events, **kwargs) -> None:
 
 def _any_active_endpoint() -> bool:
     # Plain SQL: after every publication, compiling the ORM's query cost more than running it.
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             f"SELECT EXISTS (SELECT 1 FROM {connection.ops.quote_name(Endpoint._meta.db_table)} WHERE status = %s)",  # noqa: S608
             [Status.ACTIVE.value],

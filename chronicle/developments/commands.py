@@ -292,33 +292,45 @@ class _StaleAppend(Exception):
     """A pipelined append found its expected version taken when the transaction committed."""
 
 
+@dataclass
+class Pipelined:
+    """A command's transaction on PostgreSQL, whose statements travel pipelined (see
+    `_one_transaction`). `wrote` is set before the first write is sent."""
+
+    wrote: bool = False
+
+
 @contextmanager
-def _one_transaction() -> Iterator[bool]:
+def _one_transaction() -> Iterator[Pipelined | None]:
     """The command's transaction. If the database goes out of reach, say so clearly: nothing
     was recorded, or, when the connection was lost while committing, that it may have been.
 
-    On PostgreSQL the statements travel pipelined, and the command sends BEGIN and COMMIT
-    itself: BEGIN goes with the first statement, COMMIT with the append and the read-model
-    writes, so the command waits only for what it reads (its state) and for the commit.
-    Django's own BEGIN, autocommit switches and commit would each wait for a round trip of
-    their own in a pipeline; here they find nothing left to do. Yields whether the
-    transaction is pipelined so."""
+    On PostgreSQL the statements travel pipelined with neither BEGIN nor COMMIT: the server
+    runs the statements up to a pipeline's sync as one transaction, and the sync that ends
+    the pipeline commits it. So the command waits only for what it reads (its state) and
+    for the commit. Django's own BEGIN, autocommit switches and commit would each wait for a
+    round trip of their own in a pipeline; here they find nothing left to do. Yields the
+    pipelined transaction, or None where there is none."""
     outermost = not connection.in_atomic_block
     committing = False
     try:
         with transaction.atomic():
             if not (outermost and connection.vendor == "postgresql"):
-                yield False
+                yield None
                 committing = outermost
             else:
                 pgconn = connection.connection
                 pgconn.autocommit = True  # so psycopg sends no BEGIN of its own
                 with connection.wrap_database_errors, pgconn.pipeline():
-                    pgconn.execute("BEGIN")
-                    yield True
-                    pgconn.execute("COMMIT")
+                    pipelined = Pipelined()
+                    try:
+                        yield pipelined
+                    except BaseException:
+                        if pipelined.wrote:
+                            pgconn.execute("ROLLBACK")  # else the sync would commit what was sent
+                        raise
                     committing = True
-                # Leaving the pipeline waited for the COMMIT: Django's commit finds nothing to do.
+                # Leaving the pipeline waited for the commit: Django's commit finds nothing to do.
     except IntegrityError as error:
         if not store.is_stale_append(error):
             raise
@@ -336,7 +348,7 @@ def _record(
     actor,
     origin: str,
     correlation_id: uuid.UUID | None,
-    pipelined: bool,
+    pipelined: Pipelined | None,
     causation_id: uuid.UUID | None = None,
 ) -> Callable[[], Outcome]:
     """Record `events` in the command's transaction; return how to read the outcome once it
@@ -345,8 +357,9 @@ def _record(
     if not events:
         return partial(Outcome, development_id, version, [])
     metadata = event_metadata(actor, origin, correlation_id, causation_id)
-    if pipelined:
+    if pipelined is not None:
         # Nothing waits for the new positions: the read-model statements resolve them.
+        pipelined.wrote = True
         sent = store.send_append([StreamAppend(development_id, version, _new_events(events), metadata)])
         projected = [projections.project(sent.events, start)]
         projections.save(projected)

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
-from chronicle.developments import commands
+from chronicle.developments import commands, projections
 from chronicle.developments.models import DevelopmentRecord, PublicDevelopment, PublicRevision
 from chronicle.developments.signals import public_events_committed
 from chronicle.domain import development as domain
@@ -204,6 +204,28 @@ def test_a_version_taken_while_the_command_ran_fails_it_whole_though_nothing_wai
     ]
     # The next writer goes on: no lock was left behind.
     assert commands.draft_development(content_data(), actor=curator, slug="after").version == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("failing", ["save", "project"])
+def test_a_command_that_fails_after_sending_its_append_records_nothing(transactional_db, curator, monkeypatch, failing):
+    """The pipeline's sync commits what was sent before it: a failure between sending the
+    append and committing must undo the append, not commit it alone."""
+    development_id = commands.draft_development(content_data(), actor=curator, slug="half").development_id
+    real = getattr(projections, failing)
+
+    def fail_after(*args, **kwargs):
+        real(*args, **kwargs)
+        raise RuntimeError("failed after the append was sent")
+
+    monkeypatch.setattr(projections, failing, fail_after)
+    with pytest.raises(RuntimeError, match="after the append"):
+        commands.submit_development(development_id, actor=curator)
+
+    assert list(Event.objects.filter(stream_id=development_id).values_list("version", flat=True)) == [1]
+    assert DevelopmentRecord.objects.get(id=development_id).workflow == "draft"
+    monkeypatch.setattr(projections, failing, real)
+    assert commands.submit_development(development_id, actor=curator).version == 2
 
 
 @pytest.mark.postgres

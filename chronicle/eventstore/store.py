@@ -297,11 +297,11 @@ class SentAppend:
 
 def send_append(appends: Sequence[StreamAppend]) -> SentAppend:
     """`append_streams` on a pipelined PostgreSQL connection, without a round trip of its own:
-    the call goes with the next statement waited for (the COMMIT). A stale expected version
+    the call goes with the next thing waited for (the commit). A stale expected version
     makes the transaction fail there, before it commits, with the error that `is_stale_append`
     recognises; the append itself takes its positions as `append_streams` does."""
     recorded_at = timezone.now()
-    cursor = prepared_cursor()  # kept open: its answer arrives with the COMMIT's
+    cursor = prepared_cursor()  # kept open: its answer arrives with the commit
     cursor.execute(_APPEND, [recorded_at, _rows_document(appends)])
     pending = _recorded(appends, {}, recorded_at)
     answer: list[list[RecordedEvent]] = []

@@ -175,7 +175,7 @@ def test_a_slug_derived_from_the_title_gets_a_number_only_when_it_is_taken(curat
 def test_a_version_taken_while_the_command_ran_fails_it_whole_though_nothing_waited_for_the_append(
     transactional_db, curator, monkeypatch
 ):
-    """On PostgreSQL a command sends its append, its read-model writes and COMMIT together; a
+    """On PostgreSQL a command sends its append and its read-model writes together with the commit; a
     writer that took the version meanwhile (one that went around the development's lock) must
     still get the command refused with what changed, and nothing of it recorded."""
     development_id = commands.draft_development(content_data(), actor=curator, slug="raced").development_id

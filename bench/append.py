@@ -32,6 +32,7 @@ import uuid
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -150,25 +151,15 @@ def captured_statements(name: str, count: int) -> list[tuple]:
         return fetch
 
     with contextlib.ExitStack() as patched:
-        patched.enter_context(_patched(psycopg.Cursor, "execute", execute))
+        patched.enter_context(mock.patch.object(psycopg.Cursor, "execute", execute))
         for method in ("fetchone", "fetchall", "fetchmany", "__iter__"):
-            patched.enter_context(_patched(psycopg.Cursor, method, waited(getattr(psycopg.Cursor, method))))
-        patched.enter_context(_patched(psycopg.Connection, "pipeline", pipeline))
+            patched.enter_context(mock.patch.object(psycopg.Cursor, method, waited(getattr(psycopg.Cursor, method))))
+        patched.enter_context(mock.patch.object(psycopg.Connection, "pipeline", pipeline))
         command_writer(name, count)
     return operations
 
 
-@contextlib.contextmanager
-def _patched(owner, attribute: str, replacement):
-    real = getattr(owner, attribute)
-    setattr(owner, attribute, replacement)
-    try:
-        yield
-    finally:
-        setattr(owner, attribute, real)
-
-
-def floor_writer(name: str, operations_file: str, prepare_threshold: int) -> None:
+def floor_writer(operations_file: str, prepare_threshold: int) -> None:
     """Send the captured statements again, as they went: in the same pipelines, waiting for the
     same results, with statements prepared after as many runs."""
     import psycopg
@@ -281,7 +272,7 @@ if __name__ == "__main__":
             from config.settings import DATABASES
 
             threshold = DATABASES["default"]["OPTIONS"]["prepare_threshold"]
-            write = partial(floor_writer, name, str(Path(captured) / name), threshold)
+            write = partial(floor_writer, str(Path(captured) / name), threshold)
         else:
             write = partial(raw_writer, name, int(count))
         time.sleep(max(0.0, float(start_at) - time.time()))

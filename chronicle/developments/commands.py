@@ -363,8 +363,7 @@ def _record(
         sent = store.send_append([StreamAppend(development_id, version, _new_events(events), metadata)])
         projected = [projections.project(sent.events, start)]
         projections.save(projected)
-        if any(event.type in PUBLIC_EVENT_TYPES for event in sent.events):
-            transaction.on_commit(lambda: _announce_now(sent.recorded(), projected, {development_id: start}))
+        announce(sent.events, projected, {development_id: start}, positioned=sent.recorded)
         return lambda: Outcome(development_id, sent.events[-1].version, sent.recorded())
     recorded = record_changes([Change(development_id, start, events)], metadata=metadata)
     return partial(Outcome, development_id, recorded[-1].version, recorded)
@@ -425,10 +424,14 @@ def announce(
     recorded: list[RecordedEvent],
     projected: list[projections.Projection],
     starts: dict[uuid.UUID, projections.Start | None],
+    *,
+    positioned: Callable[[], list[RecordedEvent]] | None = None,
 ) -> None:
-    """Tell feeds and webhooks about the public events among `recorded` once they commit."""
+    """Tell feeds and webhooks about the public events among `recorded` once they commit.
+    Where `recorded` hold pending positions (a pipelined append), `positioned` gives them
+    with their real ones after the commit."""
     if any(event.type in PUBLIC_EVENT_TYPES for event in recorded):
-        transaction.on_commit(partial(_announce_now, recorded, projected, starts))
+        transaction.on_commit(lambda: _announce_now(positioned() if positioned else recorded, projected, starts))
 
 
 def _announce_now(

@@ -9,10 +9,10 @@ the same rows with raw psycopg into a scratch table with the same columns, one t
 per event, with as many processes. Prints events/s for each and the ratio command/raw.
 
 It also prints a floor: the statements the commands sent (captured from a run of the same
-commands on a second scratch database), sent again by raw psycopg with nothing to decide
-— the same round trips, pipelining and prepared statements, none of the Python. What the
-commands take beyond the floor is the client's work; the floor itself is what these
-statements cost.
+commands on a second scratch database), sent again the same way with nothing to decide —
+the same round trips, pipelines and prepared statements (through `chronicle.libpq`, and raw
+psycopg for any other), none of the commands' Python. What the commands take beyond the
+floor is the client's work; the floor itself is what these statements cost.
 
 Target: commands ≥ 0.25x raw with 1, 4 and 8 writers. The machine may be shared: compare
 ratios, which are measured in the same run, not absolute figures.
@@ -125,10 +125,17 @@ def capture(names: list[str], count: int, directory: Path) -> None:
 def captured_statements(name: str, count: int) -> list[tuple]:
     import psycopg
 
+    from chronicle import libpq
+
     operations: list[tuple] = []
     keys = iter(range(1 << 62))
     unfetched: dict[int, int] = {}  # id(cursor): the key of its last statement, until fetched
     real_execute, real_pipeline = psycopg.Cursor.execute, psycopg.Connection.pipeline
+    real_together = libpq._run_together
+
+    def together(session, statements):
+        operations.append(("together", list(statements)))
+        return real_together(session, statements)
 
     def execute(cursor, query, params=None, **options):
         unfetched[id(cursor)] = key = next(keys)
@@ -151,6 +158,7 @@ def captured_statements(name: str, count: int) -> list[tuple]:
         return fetch
 
     with contextlib.ExitStack() as patched:
+        patched.enter_context(mock.patch.object(libpq, "_run_together", together))
         patched.enter_context(mock.patch.object(psycopg.Cursor, "execute", execute))
         for method in ("fetchone", "fetchall", "fetchmany", "__iter__"):
             patched.enter_context(mock.patch.object(psycopg.Cursor, method, waited(getattr(psycopg.Cursor, method))))
@@ -159,31 +167,38 @@ def captured_statements(name: str, count: int) -> list[tuple]:
     return operations
 
 
-def floor_writer(operations_file: str, prepare_threshold: int) -> None:
-    """Send the captured statements again, as they went: in the same pipelines, waiting for the
-    same results, with statements prepared after as many runs."""
+def floor_writer(operations_file: str) -> None:
+    """Send the captured statements again, as they went: the same pipelines through libpq,
+    and any other statement in the same psycopg pipelines, waiting for the same results."""
     import psycopg
+    from django.db import connection
+
+    from chronicle import libpq
 
     operations = pickle.loads(Path(operations_file).read_bytes())  # noqa: S301 (written by `capture` above)
-    url = os.environ["DATABASE_URL"].replace("postgres://", "postgresql://")
-    with psycopg.connect(url, autocommit=True, prepare_threshold=prepare_threshold) as conn:
-        fetched = {operation[1] for operation in operations if operation[0] == "fetch"}
-        cursors: dict[int, psycopg.Cursor] = {}  # those whose result is waited for, until it is
-        pipelines: list = []
-        for operation in operations:
-            if operation[0] == "enter":
-                pipelines.append(conn.pipeline())
-                pipelines[-1].__enter__()
-            elif operation[0] == "exit":
-                pipelines.pop().__exit__(None, None, None)
-            elif operation[0] == "fetch":
-                cursors.pop(operation[1]).fetchall()
-            else:
-                _, key, kind, query, params, options = operation
-                cursor = (psycopg.ClientCursor if "Client" in kind else psycopg.Cursor)(conn)
-                cursor.execute(query, params, **options)
-                if key in fetched:
-                    cursors[key] = cursor
+    connection.ensure_connection()
+    conn = connection.connection
+    conn.autocommit = True
+    session = libpq._session(connection)
+    fetched = {operation[1] for operation in operations if operation[0] == "fetch"}
+    cursors: dict[int, psycopg.Cursor] = {}  # those whose result is waited for, until it is
+    pipelines: list = []
+    for operation in operations:
+        if operation[0] == "together":
+            libpq._run_together(session, operation[1])
+        elif operation[0] == "enter":
+            pipelines.append(conn.pipeline())
+            pipelines[-1].__enter__()
+        elif operation[0] == "exit":
+            pipelines.pop().__exit__(None, None, None)
+        elif operation[0] == "fetch":
+            cursors.pop(operation[1]).fetchall()
+        else:
+            _, key, kind, query, params, options = operation
+            cursor = (psycopg.ClientCursor if "Client" in kind else psycopg.Cursor)(conn)
+            cursor.execute(query, params, **options)
+            if key in fetched:
+                cursors[key] = cursor
 
 
 def run_writers(url: str, mode: str, writers: int, developments: int, captured: Path | None = None) -> float:
@@ -251,7 +266,7 @@ def main() -> None:
                     f"   ratio {command / raw:.2f}"
                 )
                 print(
-                    f"  {'':9} floor (the commands' statements sent by raw psycopg) {floor:8.0f} events/s"
+                    f"  {'':9} floor (the commands' statements, nothing to decide) {floor:8.0f} events/s"
                     f"   floor/raw {floor / raw:.2f}   command/floor {command / floor:.2f}"
                 )
     finally:
@@ -269,10 +284,8 @@ if __name__ == "__main__":
             commands.system_user(name)
             write = partial(command_writer, name, int(count))
         elif mode == "floor":
-            from config.settings import DATABASES
-
-            threshold = DATABASES["default"]["OPTIONS"]["prepare_threshold"]
-            write = partial(floor_writer, str(Path(captured) / name), threshold)
+            common.setup_django(os.environ["DATABASE_URL"])
+            write = partial(floor_writer, str(Path(captured) / name))
         else:
             write = partial(raw_writer, name, int(count))
         time.sleep(max(0.0, float(start_at) - time.time()))

@@ -81,7 +81,8 @@ def unavailable_response(request, exception: Exception) -> HttpResponse | None:
 
 
 def prepared_cursor():
-    """A cursor for the statements that commands, imports and digests run again and again.
+    """A cursor for the statements that imports, digests and commands inside a transaction
+    run again and again (commands on their own go through `chronicle.libpq`).
 
     Django's PostgreSQL cursors put the parameters into the statement's text, so the server
     parses and plans every statement anew: half its time on a command's statements. This

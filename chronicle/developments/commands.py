@@ -22,7 +22,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from chronicle import database
+from chronicle import database, libpq
 from chronicle.domain import development as domain
 from chronicle.domain.content import Content, changed_fields, content_from_stored
 from chronicle.domain.development import Step, Workflow, development_id_for
@@ -99,10 +99,8 @@ def draft_development(
             continue
         events = domain.draft(candidate, content, actor=_actor_id(actor))
         try:
-            with _one_transaction() as pipelined:
-                outcome = _record(development_id_for(candidate), None, events, actor, origin, correlation_id, pipelined)
-            return outcome()
-        except (VersionConflict, _StaleAppend):
+            return _record(development_id_for(candidate), None, events, actor, origin, correlation_id)
+        except _StaleAppend:
             if slug is not None:
                 break
     raise DomainError(f"A development with the address “{candidates[-1]}” already exists; choose another slug.")
@@ -258,87 +256,50 @@ def _run(
     causation_id: uuid.UUID | None = None,
 ) -> Outcome:
     development_id = uuid.UUID(str(development_id))
-    loaded_version = 0
+    for _ in range(DECISIONS):
+        # The read model holds the state the events fold to.
+        start = _load(development_id)
+        if start is None:
+            raise UnknownDevelopment("There is no development with this id.")
+        state = start.state
+        if expected_version is not None and expected_version > state.version:
+            raise ConflictError(
+                f"You sent version {expected_version}, but this development is at version {state.version}; "
+                "reload it and try again. Nothing was saved.",
+                expected=expected_version,
+                actual=state.version,
+                changes=[],
+            )
+        if expected_version is not None and expected_version != state.version:
+            raise _conflict(store.read_stream(development_id), expected_version)
+        events = decide(state)
+        try:
+            return _record(development_id, start, events, actor, origin, correlation_id, causation_id)
+        except _StaleAppend:
+            if expected_version is not None:
+                break
+            # Another command appended since the load: decide again on what it left.
+    # The version the actor worked from was taken meanwhile: tell them by whom (read after the
+    # rollback, so it includes that change).
+    raise _conflict(store.read_stream(development_id), state.version)
+
+
+# How many times a command without an expected version decides again when other commands
+# keep appending to its development between its load and its append.
+DECISIONS = 5
+
+
+def _load(development_id: uuid.UUID) -> projections.Start | None:
     try:
-        with _one_transaction() as pipelined:
-            # The read model holds the state the events fold to; loading it locks the development.
-            start = projections.load(development_id)
-            if start is None:
-                raise UnknownDevelopment("There is no development with this id.")
-            state = start.state
-            loaded_version = state.version
-            if expected_version is not None and expected_version > state.version:
-                raise ConflictError(
-                    f"You sent version {expected_version}, but this development is at version {state.version}; "
-                    "reload it and try again. Nothing was saved.",
-                    expected=expected_version,
-                    actual=state.version,
-                    changes=[],
-                )
-            if expected_version is not None and expected_version != state.version:
-                raise _conflict(store.read_stream(development_id), expected_version)
-            events = decide(state)
-            outcome = _record(development_id, start, events, actor, origin, correlation_id, pipelined, causation_id)
-        return outcome()
-    except (VersionConflict, _StaleAppend) as conflict:
-        if isinstance(conflict, ConflictError):
-            raise
-        # Another writer appended between our read and our append: the same stale write, told
-        # the same way (read after the rollback, so it includes their change).
-        raise _conflict(store.read_stream(development_id), loaded_version) from None
-
-
-class _StaleAppend(Exception):
-    """A pipelined append found its expected version taken when the transaction committed."""
-
-
-@dataclass
-class Pipelined:
-    """A command's transaction on PostgreSQL, whose statements travel pipelined (see
-    `_one_transaction`). `wrote` is set before the first write is sent."""
-
-    wrote: bool = False
-
-
-@contextmanager
-def _one_transaction() -> Iterator[Pipelined | None]:
-    """The command's transaction. If the database goes out of reach, say so clearly: nothing
-    was recorded, or, when the connection was lost while committing, that it may have been.
-
-    On PostgreSQL the statements travel pipelined with neither BEGIN nor COMMIT: the server
-    runs the statements up to a pipeline's sync as one transaction, and the sync that ends
-    the pipeline commits it. So the command waits only for what it reads (its state) and
-    for the commit. Django's own BEGIN, autocommit switches and commit would each wait for a
-    round trip of their own in a pipeline; here they find nothing left to do. Yields the
-    pipelined transaction, or None where there is none."""
-    outermost = not connection.in_atomic_block
-    committing = False
-    try:
-        with transaction.atomic():
-            if not (outermost and connection.vendor == "postgresql"):
-                yield None
-                committing = outermost
-            else:
-                pgconn = connection.connection
-                pgconn.autocommit = True  # so psycopg sends no BEGIN of its own
-                with connection.wrap_database_errors, pgconn.pipeline():
-                    pipelined = Pipelined()
-                    try:
-                        yield pipelined
-                    except BaseException:
-                        if pipelined.wrote:
-                            pgconn.execute("ROLLBACK")  # else the sync would commit what was sent
-                        raise
-                    committing = True
-                # Leaving the pipeline waited for the commit: Django's commit finds nothing to do.
-    except IntegrityError as error:
-        if not store.is_stale_append(error):
-            raise
-        raise _StaleAppend from error
+        return projections.load(development_id)
     except (OperationalError, InterfaceError) as error:
         if not database.unreachable():
             raise
-        raise database.DatabaseUnavailable(recorded=None if committing else False) from error
+        raise database.DatabaseUnavailable(recorded=False) from error
+
+
+class _StaleAppend(Exception):
+    """The append found its expected version taken: another command appended first."""
 
 
 def _record(
@@ -348,25 +309,57 @@ def _record(
     actor,
     origin: str,
     correlation_id: uuid.UUID | None,
-    pipelined: Pipelined | None,
     causation_id: uuid.UUID | None = None,
-) -> Callable[[], Outcome]:
-    """Record `events` in the command's transaction; return how to read the outcome once it
-    has committed."""
-    version = start.state.version if start else 0
+) -> Outcome:
+    """Record `events` in one transaction: the append, stating the version `start` is at, and
+    the read models; raise _StaleAppend if that version was taken."""
     if not events:
-        return partial(Outcome, development_id, version, [])
+        return Outcome(development_id, start.state.version if start else 0, [])
+    change = Change(development_id, start, events)
     metadata = event_metadata(actor, origin, correlation_id, causation_id)
-    if pipelined is not None:
-        # Nothing waits for the new positions: the read-model statements resolve them.
-        pipelined.wrote = True
-        sent = store.send_append([StreamAppend(development_id, version, _new_events(events), metadata)])
-        projected = [projections.project(sent.events, start)]
-        projections.save(projected)
-        announce(sent.events, projected, {development_id: start}, positioned=sent.recorded)
-        return lambda: Outcome(development_id, sent.events[-1].version, sent.recorded())
-    recorded = record_changes([Change(development_id, start, events)], metadata=metadata)
-    return partial(Outcome, development_id, recorded[-1].version, recorded)
+    try:
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            recorded = _commit_alone(change, metadata)
+        else:
+            with _one_transaction():
+                recorded = record_changes([change], metadata=metadata)
+    except VersionConflict as conflict:
+        raise _StaleAppend from conflict
+    except IntegrityError as error:
+        if not store.is_stale_append(error):
+            raise
+        raise _StaleAppend from error
+    return Outcome(development_id, recorded[-1].version, recorded)
+
+
+def _commit_alone(change: Change, metadata: dict[str, Any]) -> list[RecordedEvent]:
+    """`record_changes` of one change as a transaction of its own on PostgreSQL: its statements
+    travel together with the commit, so nothing waits for the append's answer (the read-model
+    statements resolve the positions it gives)."""
+    version = change.start.state.version if change.start else 0
+    pending = store.PendingAppend([StreamAppend(change.development_id, version, _new_events(change.events), metadata)])
+    projected = [projections.project(pending.events, change.start)]
+    answers = libpq.commit_together([pending.statement, *projections.save_statements(projected)])
+    recorded = pending.recorded(answers[0])
+    announce(recorded, projected, {change.development_id: change.start})
+    return recorded
+
+
+@contextmanager
+def _one_transaction() -> Iterator[None]:
+    """The command's transaction (a savepoint inside the caller's). If the database goes out
+    of reach, say so clearly: nothing was recorded, or, when the connection was lost while
+    committing, that it may have been."""
+    outermost = not connection.in_atomic_block
+    committing = False
+    try:
+        with transaction.atomic():
+            yield
+            committing = outermost
+    except (OperationalError, InterfaceError) as error:
+        if not database.unreachable():
+            raise
+        raise database.DatabaseUnavailable(recorded=None if committing else False) from error
 
 
 def _new_events(events: list[Event]) -> list[NewEvent]:
@@ -424,14 +417,10 @@ def announce(
     recorded: list[RecordedEvent],
     projected: list[projections.Projection],
     starts: dict[uuid.UUID, projections.Start | None],
-    *,
-    positioned: Callable[[], list[RecordedEvent]] | None = None,
 ) -> None:
-    """Tell feeds and webhooks about the public events among `recorded` once they commit.
-    Where `recorded` hold pending positions (a pipelined append), `positioned` gives them
-    with their real ones after the commit."""
+    """Tell feeds and webhooks about the public events among `recorded` once they commit."""
     if any(event.type in PUBLIC_EVENT_TYPES for event in recorded):
-        transaction.on_commit(lambda: _announce_now(positioned() if positioned else recorded, projected, starts))
+        transaction.on_commit(lambda: _announce_now(recorded, projected, starts))
 
 
 def _announce_now(

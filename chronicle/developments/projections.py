@@ -21,6 +21,7 @@ from uuid import UUID
 from django.db import OperationalError, connection, models, transaction
 from psycopg.errors import LockNotAvailable
 
+from chronicle import libpq
 from chronicle.database import prepared_cursor
 from chronicle.domain import development as domain
 from chronicle.domain import edtf, search
@@ -28,6 +29,7 @@ from chronicle.domain.content import content_from_stored
 from chronicle.domain.events import Drafted, Event, RevisionKind, event_from_stored
 from chronicle.eventstore import store
 from chronicle.eventstore.store import RecordedEvent
+from chronicle.libpq import Statement
 
 from .models import (
     DevelopmentRecord,
@@ -88,41 +90,46 @@ class Start:
 
 
 def load(development_id: UUID) -> Start | None:
-    """The development as its read models hold it, locked against other commands until this
-    transaction ends; None if there is none."""
-    return load_many([development_id]).get(development_id)
+    """The development as its read models hold it now; None if there is none. Nothing is
+    locked: a command's append states the version it started from, which fails it if
+    another command appended first."""
+    if connection.vendor != "postgresql":
+        return _load_with_orm([development_id]).get(development_id)
+    return _started(libpq.fetch(Statement(_LOAD_ONE, [str(development_id)]))).get(development_id)
 
 
 def load_many(development_ids: Sequence[UUID]) -> dict[UUID, Start]:
-    """`load` for many developments at once (an import's batch): two round trips."""
-    if connection.vendor == "postgresql":
-        # Advisory locks, not SELECT … FOR UPDATE: locking a row gives the transaction an id
-        # before its append, which would make the append wait for every other (store.py).
-        # In key order, so two batches never wait for each other in a circle. Plain SQL:
-        # compiling the ORM query cost more than running it.
-        keys = sorted(_lock_keys(development_id) for development_id in development_ids)
-        with prepared_cursor() as cursor:
-            if len(keys) == 1:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", keys[0])
-            else:
-                cursor.execute(
-                    "SELECT count(pg_advisory_xact_lock(a, b)) FROM unnest(%s::int[], %s::int[]) AS k(a, b)",
-                    [[a for a, _ in keys], [b for _, b in keys]],
-                )
-            if len(development_ids) == 1:
-                cursor.execute(_LOAD_ONE, [development_ids[0]])
-            else:
-                cursor.execute(_LOAD_MANY, [list(development_ids)])
-            rows = [dict(zip(("id", *_START_FIELDS, "first_published_at"), found, strict=True)) for found in cursor]
-        for row in rows:  # Django reads jsonb as text and decodes it itself
-            for name in ("content", "published_content", "revision_authors"):
-                row[name] = json.loads(row[name]) if row[name] is not None else None
-    else:
-        rows = list(
-            DevelopmentRecord.objects.filter(id__in=development_ids).values(
-                "id", *_START_FIELDS, first_published_at=_FIRST_PUBLISHED
-            )
+    """`load` for many developments at once (an import's batch), locked against other
+    batches until this transaction ends: two round trips."""
+    if connection.vendor != "postgresql":
+        return _load_with_orm(development_ids)
+    # Advisory locks, not SELECT … FOR UPDATE: locking a row gives the transaction an id
+    # before its append, which would make the append wait for every other (store.py).
+    # In key order, so two batches never wait for each other in a circle.
+    keys = sorted(_lock_keys(development_id) for development_id in development_ids)
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(a, b)) FROM unnest(%s::int[], %s::int[]) AS k(a, b)",
+            [[a for a, _ in keys], [b for _, b in keys]],
         )
+        cursor.execute(_LOAD_MANY, [list(development_ids)])
+        return _started(cursor.fetchall())
+
+
+def _started(rows: Sequence[tuple]) -> dict[UUID, Start]:
+    starts = {}
+    for found in rows:
+        row = dict(zip(("id", *_START_FIELDS, "first_published_at"), found, strict=True))
+        for name in ("content", "published_content", "revision_authors"):  # Django reads jsonb as text
+            row[name] = json.loads(row[name]) if row[name] is not None else None
+        starts[row["id"]] = _start(row)
+    return starts
+
+
+def _load_with_orm(development_ids: Sequence[UUID]) -> dict[UUID, Start]:
+    rows = DevelopmentRecord.objects.filter(id__in=development_ids).values(
+        "id", *_START_FIELDS, first_published_at=_FIRST_PUBLISHED
+    )
     return {row["id"]: _start(row) for row in rows}
 
 
@@ -289,42 +296,71 @@ def project(events: Sequence[RecordedEvent], start: Start | None = None) -> Proj
 
 
 def save(projections: Sequence[Projection]) -> None:
-    """Write the rows of many developments after their new events: records and public rows
-    are upserted; a development whose public version changed gets its country, topic, actor
-    and relation rows replaced and its new revisions added. No statement returns rows, so a
-    pipelined connection sends them all with the commit."""
-    if not projections:
+    """Write the rows of many developments after their new events, in the caller's
+    transaction: records and public rows are upserted; a development whose public version
+    changed gets its country, topic, actor and relation rows replaced and its new revisions
+    added."""
+    if connection.vendor == "postgresql":
+        with prepared_cursor() as cursor:
+            for statement in save_statements(projections):
+                cursor.execute(statement.sql, statement.params)
         return
+    republished, tables = _writes(projections)
+    for model, _ in CHILD_ROWS if republished else ():
+        delete_rows(model, republished)
+    for model, upsert, rows in tables:
+        write_rows(model, rows, upsert=upsert)
+
+
+def save_statements(projections: Sequence[Projection]) -> list[Statement]:
+    """`save` as PostgreSQL statements, for a command's transaction (`libpq.commit_together`).
+    A command's few rows go in one statement, each table's INSERT a part of it: a publication
+    costs one statement instead of one per table (the tables are distinct, so the parts do not
+    depend on one another's order). None returns rows."""
+    republished, tables = _writes(projections)
+    quote = connection.ops.quote_name
+    statements = [
+        Statement(
+            f"DELETE FROM {quote(model._meta.db_table)} WHERE development_id = ANY(%s::uuid[])",  # noqa: S608
+            ["{" + ",".join(map(str, republished)) + "}"],
+        )
+        for model, _ in (CHILD_ROWS if republished else ())
+    ]
+    if len(tables) < 2 or any(len(rows) > 1000 for _, _, rows in tables):
+        for model, upsert, rows in tables:
+            statement = _insert_statement(model, upsert, "postgresql")[1]
+            statements += [Statement(statement, [_document(model, upsert, chunk)]) for chunk in _chunks(rows)]
+        return statements
+    document = ",".join(_document(model, upsert, rows) for model, upsert, rows in tables)
+    statement = _tables_statement(tuple((model, upsert) for model, upsert, _ in tables))
+    statements.append(Statement(statement, [f"[{document}]"]))
+    return statements
+
+
+def _writes(projections: Sequence[Projection]) -> tuple[list[UUID], list[tuple[type[models.Model], bool, list[dict]]]]:
+    """What saving `projections` writes: the developments whose child rows are replaced, and
+    each table's rows as (model, upsert, rows)."""
+    if not projections:
+        return [], []
     tables = [(DevelopmentRecord, True, [p.record_row for p in projections])]
     public = [p for p in projections if p.public_row is not None]
+    # A first publication has no child rows yet; any later public event replaces them.
+    republished = [p.record_row["id"] for p in public if p.revision_rows[0]["kind"] != RevisionKind.PUBLISHED]
     if public:
-        # A first publication has no child rows yet; any later public event replaces them.
-        republished = [p.record_row["id"] for p in public if p.revision_rows[0]["kind"] != RevisionKind.PUBLISHED]
-        if republished:
-            for model, _ in CHILD_ROWS:
-                delete_rows(model, republished)
         tables.append((PublicDevelopment, True, [p.public_row for p in public if p.public_row]))
         tables += [(model, False, [row for p in public for row in getattr(p, name)]) for model, name in CHILD_ROWS]
         tables.append((PublicRevision, False, [row for p in public for row in p.revision_rows]))
-    write_tables([(model, upsert, rows) for model, upsert, rows in tables if rows])
+    return republished, [(model, upsert, rows) for model, upsert, rows in tables if rows]
 
 
-def write_tables(tables: Sequence[tuple[type[models.Model], bool, Sequence[dict[str, Any]]]]) -> None:
-    """`write_rows` for several tables, each given as (model, upsert, rows). On PostgreSQL a
-    command's few rows go in one statement, each table's INSERT a part of it: a publication
-    costs one statement instead of one per table. The tables are distinct, so the parts do not
-    depend on one another's order."""
-    if connection.vendor != "postgresql" or len(tables) < 2 or any(len(rows) > 1000 for _, _, rows in tables):
-        for model, upsert, rows in tables:
-            write_rows(model, rows, upsert=upsert)
-        return
-    statement = _tables_statement(tuple((model, upsert) for model, upsert, _ in tables))
-    document = []
-    for model, upsert, rows in tables:
-        fields = _insert_statement(model, upsert, "postgresql")[0]
-        document.append([{f.column: row[f.attname] for f in fields} for row in rows])
-    with prepared_cursor() as cursor:
-        cursor.execute(statement, [json.dumps(document, default=_json_value)])
+def _document(model: type[models.Model], upsert: bool, rows: Sequence[dict[str, Any]]) -> str:
+    """`rows` as the JSON document an insert statement reads its rows from (keyed by column)."""
+    fields = _insert_statement(model, upsert, "postgresql")[0]
+    return json.dumps([{f.column: row[f.attname] for f in fields} for row in rows], default=_json_value)
+
+
+def _chunks(rows: Sequence[dict[str, Any]], size: int = 1000) -> list[Sequence[dict[str, Any]]]:
+    return [rows[start : start + size] for start in range(0, len(rows), size)]
 
 
 @cache
@@ -366,15 +402,11 @@ def write_rows(model: type[models.Model], rows: Sequence[dict[str, Any]], *, ups
     `upsert`, rows whose primary key exists replace it. On PostgreSQL the rows travel as one
     JSON document that the server turns into typed rows: one parameter instead of one per
     value, each of which the driver would have to adapt."""
-    if not rows:
-        return
     fields, statement, placeholders = _insert_statement(model, upsert, connection.vendor)
     with prepared_cursor() as cursor:
-        for start in range(0, len(rows), 1000):
-            chunk = rows[start : start + 1000]
+        for chunk in _chunks(rows):
             if connection.vendor == "postgresql":
-                by_column = [{f.column: row[f.attname] for f in fields} for row in chunk]
-                cursor.execute(statement, [json.dumps(by_column, default=_json_value)])
+                cursor.execute(statement, [_document(model, upsert, chunk)])
             else:
                 values = [f.get_db_prep_save(row[f.attname], connection) for row in chunk for f in fields]
                 cursor.execute(statement.format(values=", ".join([placeholders] * len(chunk))), values)

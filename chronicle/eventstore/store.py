@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -38,6 +38,7 @@ from psycopg.types.datetime import TimestamptzLoader
 from chronicle.database import prepared_cursor
 from chronicle.domain.errors import VersionConflict
 from chronicle.domain.upcasting import SCHEMA_VERSION, upcast
+from chronicle.libpq import Statement
 
 from .models import Event
 from .visibility import VISIBLE, visible
@@ -283,42 +284,35 @@ def _recorded(appends: Sequence[StreamAppend], position_of: dict, recorded_at: d
 
 
 @dataclass(frozen=True)
-class SentAppend:
-    """An append sent down a pipelined transaction without waiting for its answer.
+class PendingAppend:
+    """An append to be sent in a command's transaction (`libpq.commit_together`), whose
+    answer comes with the commit. A stale expected version fails the transaction there with
+    the error that `is_stale_append` recognises; the append takes its positions as
+    `append_streams` does."""
 
-    `events` are the events as recorded except for their positions, not known yet: each holds
-    its pending position, minus its version, which a read-model statement later in the same
-    transaction turns into the real one with `resolve_position`. `recorded()` gives the events
-    with their positions once the transaction has committed."""
+    appends: Sequence[StreamAppend]
+    recorded_at: datetime = field(default_factory=timezone.now)
 
-    events: list[RecordedEvent]
-    recorded: Callable[[], list[RecordedEvent]]
+    @property
+    def statement(self) -> Statement:
+        return Statement(_APPEND, [self.recorded_at.isoformat(), _rows_document(self.appends)])
 
+    @property
+    def events(self) -> list[RecordedEvent]:
+        """The events as they will be recorded, except for their positions, not known yet:
+        each holds its pending position, minus its version, which a read-model statement
+        later in the same transaction turns into the real one with `resolve_position`."""
+        return [replace(event, position=-event.version) for event in _recorded(self.appends, {}, self.recorded_at)]
 
-def send_append(appends: Sequence[StreamAppend]) -> SentAppend:
-    """`append_streams` on a pipelined PostgreSQL connection, without a round trip of its own:
-    the call goes with the next thing waited for (the commit). A stale expected version
-    makes the transaction fail there, before it commits, with the error that `is_stale_append`
-    recognises; the append itself takes its positions as `append_streams` does."""
-    recorded_at = timezone.now()
-    cursor = prepared_cursor()  # kept open: its answer arrives with the commit
-    cursor.execute(_APPEND, [recorded_at, _rows_document(appends)])
-    pending = _recorded(appends, {}, recorded_at)
-    answer: list[list[RecordedEvent]] = []
-
-    def recorded() -> list[RecordedEvent]:
-        if not answer:
-            positions, event_ids = cursor.fetchone()
-            cursor.close()
-            answer.append(_recorded(appends, dict(zip(event_ids, positions, strict=True)), recorded_at))
-        return answer[0]
-
-    return SentAppend([replace(event, position=-event.version) for event in pending], recorded)
+    def recorded(self, rows: list[tuple]) -> list[RecordedEvent]:
+        """The events with their positions, from the statement's answer."""
+        ((positions, event_ids),) = rows
+        return _recorded(self.appends, dict(zip(event_ids, positions, strict=True)), self.recorded_at)
 
 
 def resolve_position(position: str, stream_id: str) -> str:
     """SQL for a read-model column that holds a position, from SQL for its value and for the
-    development's stream id: a pending position (see `SentAppend`) becomes the position the
+    development's stream id: a pending position (see `PendingAppend`) becomes the position the
     append gave that version of the stream; a real one stays as it is."""
     return (
         f"CASE WHEN {position} < 0 THEN (SELECT e.position FROM eventstore_event AS e"  # noqa: S608 (SQL from the caller's constants)

@@ -1,11 +1,13 @@
 """The feeds' Celery tasks, and queueing them when public events commit."""
 
+import json
 import logging
 
 from celery import shared_task
 from django.db import connection
 
-from chronicle.database import prepared_cursor
+from chronicle import libpq
+from chronicle.libpq import Statement
 
 from . import publishing
 from .catalog import affected_feeds
@@ -45,19 +47,18 @@ def _mark_queued(paths: list[str]) -> list[str]:
     if not paths:
         return []
     table = connection.ops.quote_name(FeedState._meta.db_table)
-    if connection.vendor == "postgresql":  # one array parameter: the same statement, prepared once
-        wanted, values = "unnest(%s::text[]) AS wanted(column1)", [paths]
+    if connection.vendor == "postgresql":  # one parameter: the same statement, prepared once
+        wanted, values = "jsonb_array_elements_text(%s::jsonb) AS wanted(column1)", [json.dumps(paths)]
     else:
         wanted, values = f"(VALUES {', '.join(['(%s)'] * len(paths))}) AS wanted", paths
-    with prepared_cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (path, built_position, queued)"  # noqa: S608
-            f" SELECT wanted.column1, 0, %s FROM {wanted}"
-            f" WHERE NOT EXISTS (SELECT 1 FROM {table} AS f WHERE f.path = wanted.column1 AND f.queued = %s)"
-            f" ON CONFLICT (path) DO UPDATE SET queued = %s WHERE {table}.queued = %s RETURNING path",
-            [True, *values, True, True, False],
-        )
-        return sorted(path for (path,) in cursor.fetchall())
+    statement = Statement(
+        f"INSERT INTO {table} (path, built_position, queued)"  # noqa: S608
+        f" SELECT wanted.column1, 0, true FROM {wanted}"
+        f" WHERE NOT EXISTS (SELECT 1 FROM {table} AS f WHERE f.path = wanted.column1 AND f.queued)"
+        f" ON CONFLICT (path) DO UPDATE SET queued = true WHERE NOT {table}.queued RETURNING path",
+        values,
+    )
+    return sorted(path for (path,) in libpq.fetch(statement))
 
 
 def _send(paths: list[str]) -> None:

@@ -6,7 +6,8 @@ import uuid
 from celery import shared_task
 from django.db import DatabaseError, connection
 
-from chronicle.database import prepared_cursor
+from chronicle import libpq
+from chronicle.libpq import Statement
 
 from . import delivery
 from .models import Dispatch, Endpoint, Status
@@ -35,12 +36,11 @@ def queue_deliveries(sender, events, **kwargs) -> None:
 
 def _any_active_endpoint() -> bool:
     # Plain SQL: after every publication, compiling the ORM's query cost more than running it.
-    with prepared_cursor() as cursor:
-        cursor.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {connection.ops.quote_name(Endpoint._meta.db_table)} WHERE status = %s)",  # noqa: S608
-            [Status.ACTIVE.value],
-        )
-        return bool(cursor.fetchone()[0])
+    statement = Statement(
+        f"SELECT EXISTS (SELECT 1 FROM {connection.ops.quote_name(Endpoint._meta.db_table)} WHERE status = %s)",  # noqa: S608
+        [Status.ACTIVE.value],
+    )
+    return bool(libpq.fetch(statement)[0][0])
 
 
 def queue_pass() -> None:

@@ -1,12 +1,12 @@
-import uuid
+import threading
 from dataclasses import replace
 from datetime import timedelta
 
-import psycopg
 import pytest
+from django.db import DataError, connection
 from django.utils import timezone
-from psycopg.types.json import Jsonb
 
+from chronicle import libpq
 from chronicle.developments import commands, projections
 from chronicle.developments.models import DevelopmentRecord, PublicDevelopment, PublicRevision
 from chronicle.developments.signals import public_events_committed
@@ -14,8 +14,8 @@ from chronicle.domain import development as domain
 from chronicle.domain.development import Step
 from chronicle.domain.errors import FourEyesViolation, InvalidContent, SourceRequired
 from chronicle.eventstore.models import Event
+from chronicle.libpq import Statement
 from tests.factories import content_data, published_development
-from tests.services import shared_database_url
 
 pytestmark = pytest.mark.django_db
 
@@ -171,60 +171,97 @@ def test_a_slug_derived_from_the_title_gets_a_number_only_when_it_is_taken(curat
     assert slugs == ["beltelecom-tests-5g", "beltelecom-tests-5g-2", "beltelecom-tests-5g-3"]
 
 
-@pytest.mark.postgres
-def test_a_version_taken_while_the_command_ran_fails_it_whole_though_nothing_waited_for_the_append(
-    transactional_db, curator, monkeypatch
-):
-    """On PostgreSQL a command sends its append and its read-model writes together with the commit; a
-    writer that took the version meanwhile (one that went around the development's lock) must
-    still get the command refused with what changed, and nothing of it recorded."""
-    development_id = commands.draft_development(content_data(), actor=curator, slug="raced").development_id
+def submit_after_a_rival_revision(monkeypatch, development_id, rival) -> list[int]:
+    """Make the next submission of `development_id` let `rival` revise it, from another
+    connection, between loading it and appending; return the versions each decision saw."""
+    decided_on = []
+
+    def revise_as_rival():
+        try:
+            commands.revise_development(development_id, content_data(summary="Theirs."), actor=rival)
+        finally:
+            connection.close()
 
     def submit_after_a_rival(state, *, actor):
-        with psycopg.connect(shared_database_url(), autocommit=True) as rival:
-            rival.execute(
-                "INSERT INTO eventstore_event (event_id, stream_id, version, type, schema_version, data, metadata,"
-                " recorded_at) VALUES (%s, %s, 2, 'development.submitted', 1, '{}', %s, now())",
-                [uuid.uuid4(), development_id, Jsonb({"actor": {"id": "0", "username": "rival"}, "origin": "command"})],
-            )
+        decided_on.append(state.version)
+        if len(decided_on) == 1:
+            revision = threading.Thread(target=revise_as_rival)
+            revision.start()
+            revision.join()
         return domain.submit(state, actor=actor)
 
     step = commands.STEP_COMMANDS[Step.SUBMIT]
     monkeypatch.setitem(commands.STEP_COMMANDS, Step.SUBMIT, replace(step, decide=submit_after_a_rival))
-    with pytest.raises(commands.ConflictError) as raised:
-        commands.submit_development(development_id, actor=curator)
+    return decided_on
 
-    assert raised.value.changes and raised.value.changes[0].startswith("rival ")
-    record = DevelopmentRecord.objects.get(id=development_id)
-    assert (record.version, record.workflow) == (1, "draft")  # the command's writes went with its rollback
+
+def test_a_command_whose_development_changed_after_it_loaded_decides_again_on_the_change(
+    transactional_db, curator, editor, monkeypatch
+):
+    development_id = commands.draft_development(content_data(), actor=curator, slug="raced").development_id
+    decided_on = submit_after_a_rival_revision(monkeypatch, development_id, editor)
+
+    outcome = commands.submit_development(development_id, actor=curator)
+
+    assert decided_on == [1, 2]  # the first decision's append found version 2 taken, and nothing of it stayed
+    assert outcome.version == 3
     events = Event.objects.filter(stream_id=development_id).order_by("version")
-    assert [(event.version, event.metadata["actor"]["username"]) for event in events] == [
-        (1, curator.username),
-        (2, "rival"),
+    assert [(event.version, event.type, event.metadata["actor"]["username"]) for event in events] == [
+        (1, "development.drafted", curator.username),
+        (2, "development.revised", editor.username),
+        (3, "development.submitted", curator.username),
     ]
-    # The next writer goes on: no lock was left behind.
+    record = DevelopmentRecord.objects.get(id=development_id)
+    assert (record.version, record.workflow, record.content["summary"]) == (3, "in_review", "Theirs.")
+
+
+def test_a_command_for_a_version_taken_after_it_loaded_is_refused_with_what_changed(
+    transactional_db, curator, editor, monkeypatch
+):
+    development_id = commands.draft_development(content_data(), actor=curator, slug="raced").development_id
+    decided_on = submit_after_a_rival_revision(monkeypatch, development_id, editor)
+
+    with pytest.raises(commands.ConflictError) as raised:
+        commands.submit_development(development_id, actor=curator, expected_version=1)
+
+    assert decided_on == [1]
+    assert raised.value.changes and raised.value.changes[0].startswith(f"{editor.username} changed summary")
+    record = DevelopmentRecord.objects.get(id=development_id)
+    assert (record.version, record.workflow) == (2, "draft")  # the command's writes went with its rollback
+    assert Event.objects.filter(stream_id=development_id).count() == 2
+    # The next writer goes on: nothing was left locked.
     assert commands.draft_development(content_data(), actor=curator, slug="after").version == 1
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("failing", ["save", "project"])
-def test_a_command_that_fails_after_sending_its_append_records_nothing(transactional_db, curator, monkeypatch, failing):
-    """The pipeline's sync commits what was sent before it: a failure between sending the
-    append and committing must undo the append, not commit it alone."""
+@pytest.mark.parametrize("failing", ["a statement after the append", "the connection before the commit"])
+def test_a_command_whose_transaction_fails_after_its_append_records_nothing(
+    transactional_db, curator, monkeypatch, failing
+):
+    """A command's statements travel together, and the pipeline's sync commits them: a failure
+    after the append was sent, on the server or on the way, must undo the append."""
     development_id = commands.draft_development(content_data(), actor=curator, slug="half").development_id
-    real = getattr(projections, failing)
+    if failing == "a statement after the append":
+        real_statements = projections.save_statements
+        monkeypatch.setattr(
+            projections, "save_statements", lambda projected: [*real_statements(projected), Statement("SELECT 1/0")]
+        )
+        expected: type[Exception] = DataError
+    else:
+        real_flush = libpq._flush
 
-    def fail_after(*args, **kwargs):
-        real(*args, **kwargs)
-        raise RuntimeError("failed after the append was sent")
+        def flush_then_fail(pgconn):  # the statements reach the server; the sync never does
+            real_flush(pgconn)
+            raise RuntimeError("interrupted")
 
-    monkeypatch.setattr(projections, failing, fail_after)
-    with pytest.raises(RuntimeError, match="after the append"):
+        monkeypatch.setattr(libpq, "_flush", flush_then_fail)
+        expected = RuntimeError
+    with pytest.raises(expected):
         commands.submit_development(development_id, actor=curator)
+    monkeypatch.undo()
 
     assert list(Event.objects.filter(stream_id=development_id).values_list("version", flat=True)) == [1]
     assert DevelopmentRecord.objects.get(id=development_id).workflow == "draft"
-    monkeypatch.setattr(projections, failing, real)
     assert commands.submit_development(development_id, actor=curator).version == 2
 
 

@@ -201,28 +201,27 @@ def floor_writer(operations_file: str) -> None:
                 cursors[key] = cursor
 
 
-def run_writers(url: str, mode: str, writers: int, developments: int, captured: Path | None = None) -> float:
-    """Start `writers` processes together; return events/s over the wall time of the slowest."""
-    start_at = time.time() + 3  # every process has set Django up before the clock starts
+def run_writers(url: str, mode: str, writers: int, developments: int, captured: str = "") -> float:
+    """Start `writers` processes; once every one has set itself up (Django, its actor), start
+    them together. Return events/s over the wall time of the slowest."""
     processes = [
         subprocess.Popen(
-            [
-                sys.executable,
-                __file__,
-                "writer",
-                mode,
-                f"{mode}-{writers}-{n}",
-                str(developments // writers),
-                str(start_at),
-                str(captured or ""),
-            ],
+            [sys.executable, __file__, "writer", mode, f"{mode}-{writers}-{n}", str(developments // writers), captured],
             env={**os.environ, "DATABASE_URL": url},
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
         for n in range(writers)
     ]
+    for process in processes:
+        if process.stdout.readline().strip() != "ready":
+            raise SystemExit(f"a {mode} writer failed to start")
+    start_at = time.time() + 0.2
     ends = []
+    for process in processes:
+        process.stdin.write(f"{start_at}\n")
+        process.stdin.flush()
     for process in processes:
         out, _ = process.communicate()
         if process.returncode:
@@ -260,7 +259,7 @@ def main() -> None:
                 )
                 raw = run_writers(url, "raw", writers, args.developments)
                 command = run_writers(url, "command", writers, args.developments)
-                floor = run_writers(url, "floor", writers, args.developments, Path(captured))
+                floor = run_writers(url, "floor", writers, args.developments, captured)
                 print(
                     f"  {writers} writer(s): command layer {command:8.0f} events/s   raw psycopg {raw:8.0f} events/s"
                     f"   ratio {command / raw:.2f}"
@@ -276,7 +275,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "writer":
-        _, _, mode, name, count, start_at, captured = sys.argv
+        _, _, mode, name, count, captured = sys.argv
         if mode == "command":
             common.setup_django(os.environ["DATABASE_URL"])
             from chronicle.developments import commands
@@ -288,7 +287,9 @@ if __name__ == "__main__":
             write = partial(floor_writer, str(Path(captured) / name))
         else:
             write = partial(raw_writer, name, int(count))
-        time.sleep(max(0.0, float(start_at) - time.time()))
+        print("ready", flush=True)
+        start_at = float(sys.stdin.readline())
+        time.sleep(max(0.0, start_at - time.time()))
         write()
         print(time.time())
     elif len(sys.argv) > 1 and sys.argv[1] == "capture":

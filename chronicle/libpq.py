@@ -132,9 +132,8 @@ def _pipeline(session: _Session, statements: Sequence[Statement]) -> list[pq.abc
             name = new[statement.sql] = f"chronicle_{len(session.names) + len(new)}".encode()
             pgconn.send_prepare(name, _numbered(statement.sql).encode())
         pgconn.send_query_prepared(name, _encoded(statement.params))
-    _flush(pgconn)  # a connection found lost here had no sync: nothing was committed
     pgconn.pipeline_sync()
-    _flush(pgconn)
+    _flush(pgconn)  # the sync goes last: if sending fails, it did not go, and nothing was committed
     session.sync_sent = True
     answers = []
     for prepared_sql in sent:

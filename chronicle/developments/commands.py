@@ -1,14 +1,17 @@
 """The command functions: the only way developments change.
 
 Admin actions, API views, management commands and tasks all call these. Each one takes
-the acting user explicitly, checks their permission, loads the development's state from
-its read model, lets the domain decide the new events, and in one transaction appends them
-(stating the expected version) and updates the read models. Public events are announced
-only after the transaction commits.
+the acting user explicitly, checks their permission, takes the development's state (from its
+read model, or as the last command on it in this thread committed it), lets the domain
+decide the new events, and in one transaction appends them (stating the version it started
+from) and updates the read models. Nothing is locked meanwhile: a start that went stale is
+refused by the log, and the command decides again. Public events are announced only after
+the transaction commits.
 """
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -257,24 +260,29 @@ def _run(
 ) -> Outcome:
     development_id = uuid.UUID(str(development_id))
     for _ in range(DECISIONS):
-        # The read model holds the state the events fold to.
-        start = _load(development_id)
-        if start is None:
-            raise UnknownDevelopment("There is no development with this id.")
+        start, recent = _start_of(development_id)
         state = start.state
-        if expected_version is not None and expected_version > state.version:
-            raise ConflictError(
-                f"You sent version {expected_version}, but this development is at version {state.version}; "
-                "reload it and try again. Nothing was saved.",
-                expected=expected_version,
-                actual=state.version,
-                changes=[],
-            )
-        if expected_version is not None and expected_version != state.version:
-            raise _conflict(store.read_stream(development_id), expected_version)
-        events = decide(state)
         try:
+            if expected_version is not None and expected_version > state.version:
+                raise ConflictError(
+                    f"You sent version {expected_version}, but this development is at version {state.version}; "
+                    "reload it and try again. Nothing was saved.",
+                    expected=expected_version,
+                    actual=state.version,
+                    changes=[],
+                )
+            if expected_version is not None and expected_version != state.version:
+                raise _conflict(store.read_stream(development_id), expected_version)
+            events = decide(state)
+            if recent and not events:
+                continue  # nothing to do, judged by this process's last word: ask the read model
             return _record(development_id, start, events, actor, origin, correlation_id, causation_id)
+        except database.DatabaseUnavailable:
+            raise  # it may have been recorded: never decide again
+        except DomainError:
+            if recent:
+                continue  # refused on this process's last word: ask the read model before refusing
+            raise
         except _StaleAppend:
             if expected_version is not None:
                 break
@@ -289,13 +297,45 @@ def _run(
 DECISIONS = 5
 
 
-def _load(development_id: uuid.UUID) -> projections.Start | None:
+def _start_of(development_id: uuid.UUID) -> tuple[projections.Start, bool]:
+    """Where the development stands, and whether that is this process's last word on it (the
+    state its own last command here committed) rather than the read model's."""
+    start = _recent.take(development_id)
+    if start is not None:
+        return start, True
     try:
-        return projections.load(development_id)
+        start = projections.load(development_id)
     except (OperationalError, InterfaceError) as error:
         if not database.unreachable():
             raise
         raise database.DatabaseUnavailable(recorded=False) from error
+    if start is None:
+        raise UnknownDevelopment("There is no development with this id.")
+    return start, False
+
+
+class _RecentStates(threading.local):
+    """The state each of the last few developments was left in by a command of this thread
+    that committed on its own: the next command on it starts there, without a round trip for
+    its state. Each is taken once. A state that went stale meanwhile costs nothing but a
+    retry: the append states its version, which the log refuses unless it is the stream's
+    last; and a refusal or a no-op decided on it is decided again on the read model."""
+
+    SIZE = 256
+
+    def __init__(self) -> None:
+        self.states: dict[uuid.UUID, projections.Start] = {}
+
+    def take(self, development_id: uuid.UUID) -> projections.Start | None:
+        return self.states.pop(development_id, None)
+
+    def keep(self, development_id: uuid.UUID, start: projections.Start) -> None:
+        self.states[development_id] = start
+        if len(self.states) > self.SIZE:
+            del self.states[next(iter(self.states))]
+
+
+_recent = _RecentStates()
 
 
 class _StaleAppend(Exception):
@@ -341,6 +381,7 @@ def _commit_alone(change: Change, metadata: dict[str, Any]) -> list[RecordedEven
     projected = [projections.project(pending.events, change.start)]
     answers = libpq.commit_together([pending.statement, *projections.save_statements(projected)])
     recorded = pending.recorded(answers[0])
+    _recent.keep(change.development_id, projected[0].after)
     announce(recorded, projected, {change.development_id: change.start})
     return recorded
 

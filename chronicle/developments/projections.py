@@ -62,6 +62,8 @@ class Projection:
     actor_rows: list[dict[str, Any]] = field(default_factory=list)
     relation_rows: list[dict[str, Any]] = field(default_factory=list)
     revision_rows: list[dict[str, Any]] = field(default_factory=list)
+    # Where the development stands after these rows: what `load` would give once they are written.
+    after: Start | None = None
 
     @property
     def public(self) -> PublicDevelopment | None:
@@ -260,7 +262,8 @@ def project(events: Sequence[RecordedEvent], start: Start | None = None) -> Proj
         "last_changed_by": last.metadata["actor"]["username"],
         "last_event_type": last.type,
     }
-    projection = Projection(record_row=record, revision_rows=revisions)
+    after = Start(state, working_data, public_data, created_at, created_by, first_published_at)
+    projection = Projection(record_row=record, revision_rows=revisions, after=after)
     if state.published is None or not revisions:
         # Nothing public changed: the public rows stay as they are.
         return projection

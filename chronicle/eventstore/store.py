@@ -183,7 +183,9 @@ _TAKE_LOCKS = f"""
 # locks, insert (which gives a new transaction its id, inside the critical section), release
 # the append lock once every row is in, whatever happens. An event whose (stream, version) is
 # taken is skipped by the INSERT, so that the lock is released first; the function then fails
-# with the unique violation the constraint would have raised, naming the stale stream.
+# with the unique violation the constraint would have raised, naming the stale stream. It fails
+# the same way when a stream is behind the version the append expected (a caller that knew a
+# later state than the log has, e.g. after a restore), so no stream gets a hole.
 APPEND_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION eventstore_append(
     recorded_at timestamptz, events jsonb, OUT positions bigint[], OUT event_ids uuid[]
@@ -218,6 +220,17 @@ BEGIN
         WHERE e.event_id <> ALL(coalesce(event_ids, '{{}}')) LIMIT 1;
         RAISE unique_violation USING CONSTRAINT = '{STREAM_VERSION_CONSTRAINT}',
             MESSAGE = 'an event of this version is already in the stream', DETAIL = stale;
+    END IF;
+    -- A stream's versions have no holes: the version before each new event's is in the stream.
+    SELECT e.stream_id INTO stale
+    FROM jsonb_to_recordset(events) AS e(stream_id uuid, version int)
+    WHERE e.version > 1 AND NOT EXISTS (
+        SELECT FROM eventstore_event AS x WHERE x.stream_id = e.stream_id AND x.version = e.version - 1
+    )
+    LIMIT 1;
+    IF stale IS NOT NULL THEN
+        RAISE unique_violation USING CONSTRAINT = '{STREAM_VERSION_CONSTRAINT}',
+            MESSAGE = 'the stream is not at the version this append expected', DETAIL = stale;
     END IF;
 END $$
 """  # noqa: S608 (constants only)

@@ -13,6 +13,7 @@ from chronicle.developments.signals import public_events_committed
 from chronicle.domain import development as domain
 from chronicle.domain.development import Step
 from chronicle.domain.errors import FourEyesViolation, InvalidContent, SourceRequired
+from chronicle.eventstore import store
 from chronicle.eventstore.models import Event
 from chronicle.libpq import Statement
 from tests.factories import content_data, published_development
@@ -233,13 +234,78 @@ def test_a_command_for_a_version_taken_after_it_loaded_is_refused_with_what_chan
     assert commands.draft_development(content_data(), actor=curator, slug="after").version == 1
 
 
+def as_another_process(command) -> None:
+    """Run `command` on a connection (and a thread) of its own, as another worker would."""
+
+    def run():
+        try:
+            command()
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+
+
 @pytest.mark.postgres
-@pytest.mark.parametrize("failing", ["a statement after the append", "the connection before the commit"])
+def test_a_command_after_another_process_changed_the_development_decides_on_the_change(
+    transactional_db, curator, editor
+):
+    """A command starts from the state the last command of its process left (no round trip);
+    when another process appended since, the log refuses that start and it decides again."""
+    development_id = commands.draft_development(content_data(), actor=curator, slug="shared").development_id
+    as_another_process(
+        lambda: commands.revise_development(development_id, content_data(summary="Theirs."), actor=editor)
+    )
+
+    assert commands.submit_development(development_id, actor=curator).version == 3
+
+    record = DevelopmentRecord.objects.get(id=development_id)
+    assert (record.version, record.workflow, record.content["summary"]) == (3, "in_review", "Theirs.")
+    assert [e.type for e in store.read_stream(development_id)] == [
+        "development.drafted",
+        "development.revised",
+        "development.submitted",
+    ]
+
+
+@pytest.mark.postgres
+def test_a_refusal_on_what_this_process_last_saw_is_checked_against_the_read_model(transactional_db, curator, editor):
+    development_id = commands.draft_development(content_data(), actor=curator, slug="shared").development_id
+    commands.submit_development(development_id, actor=curator)  # in review, as this process last saw it
+    as_another_process(lambda: commands.request_changes(development_id, "Cite the decree.", actor=editor))
+
+    # Submitting what this process last saw in review would be refused; the development is a draft again.
+    assert commands.submit_development(development_id, actor=curator).version == 4
+    assert DevelopmentRecord.objects.get(id=development_id).workflow == "in_review"
+
+
+@pytest.mark.postgres
+def test_nothing_to_do_on_what_this_process_last_saw_is_checked_against_the_read_model(
+    transactional_db, curator, editor
+):
+    development_id = commands.draft_development(
+        content_data(summary="Mine."), actor=curator, slug="shared"
+    ).development_id
+    as_another_process(
+        lambda: commands.revise_development(development_id, content_data(summary="Theirs."), actor=editor)
+    )
+
+    # The same content as this process last saw is a change from what the other process saved.
+    outcome = commands.revise_development(development_id, content_data(summary="Mine."), actor=curator)
+
+    assert (outcome.changed, outcome.version) == (True, 3)
+    assert DevelopmentRecord.objects.get(id=development_id).content["summary"] == "Mine."
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("failing", ["a statement after the append", "an interruption before the commit"])
 def test_a_command_whose_transaction_fails_after_its_append_records_nothing(
     transactional_db, curator, monkeypatch, failing
 ):
     """A command's statements travel together, and the pipeline's sync commits them: a failure
-    after the append was sent, on the server or on the way, must undo the append."""
+    after the append, on the server or while the statements are being sent, must undo it."""
     development_id = commands.draft_development(content_data(), actor=curator, slug="half").development_id
     if failing == "a statement after the append":
         real_statements = projections.save_statements
@@ -248,13 +314,15 @@ def test_a_command_whose_transaction_fails_after_its_append_records_nothing(
         )
         expected: type[Exception] = DataError
     else:
-        real_flush = libpq._flush
+        real_encoded, sent = libpq._encoded, []
 
-        def flush_then_fail(pgconn):  # the statements reach the server; the sync never does
-            real_flush(pgconn)
-            raise RuntimeError("interrupted")
+        def interrupted_after_the_append(params):  # the append is on its way; the rest and the sync are not
+            sent.append(params)
+            if len(sent) == 2:
+                raise RuntimeError("interrupted")
+            return real_encoded(params)
 
-        monkeypatch.setattr(libpq, "_flush", flush_then_fail)
+        monkeypatch.setattr(libpq, "_encoded", interrupted_after_the_append)
         expected = RuntimeError
     with pytest.raises(expected):
         commands.submit_development(development_id, actor=curator)

@@ -129,3 +129,17 @@ def test_an_append_that_fails_for_another_reason_holds_no_other_writer_up(transa
         cursor.execute("SELECT pg_try_advisory_lock(%s), pg_advisory_unlock(%s)", [store.APPEND_LOCK_KEY] * 2)
         assert cursor.fetchone() == (True, True)
     assert [e.version for e in append(uuid.uuid4(), 0, "c")] == [1]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize("expected", [2, 5])
+def test_an_append_to_a_stream_behind_the_version_it_expects_leaves_no_hole(expected):
+    """A writer that knew a later state than the log holds (a restore under a running process)
+    is refused like a stale one, instead of appending after a hole."""
+    stream = uuid.uuid4()
+    append(stream, 0, "a")
+    with pytest.raises(VersionConflict) as raised, transaction.atomic():
+        append(stream, expected, "b")
+    assert raised.value.expected == expected
+    assert [e.version for e in store.read_stream(stream)] == [1]

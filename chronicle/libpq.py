@@ -35,13 +35,14 @@ class Statement(NamedTuple):
 
 
 class _Session:
-    """What this module keeps per connection: the name each statement was prepared under,
-    the loader that reads rows with the connection's adapters, and whether the last
-    pipeline's sync went out."""
+    """What this module keeps per connection: the name each statement was prepared under
+    (and how many were), the loader that reads rows with the connection's adapters, and
+    whether the last pipeline's sync went out."""
 
     def __init__(self, conn: psycopg.Connection) -> None:
         self.conn = conn
         self.names: dict[str, bytes] = {}
+        self.prepared = 0  # names are never reused: one may outlive our knowing of it
         self.loader = Transformer(conn)
         self.sync_sent = False
 
@@ -129,7 +130,8 @@ def _pipeline(session: _Session, statements: Sequence[Statement]) -> list[pq.abc
         name = session.names.get(statement.sql) or new.get(statement.sql)
         sent.append(None if name else statement.sql)
         if name is None:
-            name = new[statement.sql] = f"chronicle_{len(session.names) + len(new)}".encode()
+            session.prepared += 1
+            name = new[statement.sql] = f"chronicle_{session.prepared}".encode()
             pgconn.send_prepare(name, _numbered(statement.sql).encode())
         pgconn.send_query_prepared(name, _encoded(statement.params))
     pgconn.pipeline_sync()

@@ -6,10 +6,10 @@ On a scratch PostgreSQL database (created and dropped here) the log is filled by
 N/10 and then N valid events (draft, revise, submit, publish per development). For each size,
 in fresh processes: `projections.rebuild()` (events/s, peak RSS), and the baseline — a raw
 psycopg scan of the log in position order through a server-side cursor, each event's JSON
-decoded. Prints both, their ratio, and the peak-memory ratio N / (N/10). The floor, in the
-same run: the raw scan plus one raw COPY of every read-model row the rebuild wrote into fresh
-tables, their indexes built after: what reading the log and writing the same rows costs with no
-Python in the way.
+decoded (with orjson, as Chronicle does). Prints both, their ratio, and the peak-memory ratio
+N / (N/10). The floor, in the same run: the raw scan plus one raw COPY of every read-model row
+the rebuild wrote into fresh tables, their indexes built after: what reading the log and writing
+the same rows costs with no Python in the way.
 
 Targets: rebuild ≥ 0.35x the raw scan; peak memory at N ≤ 1.2x that at N/10. The machine may
 be shared: compare the ratios, measured in the same run.
@@ -26,6 +26,8 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+
+import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -96,8 +98,8 @@ def raw_scan_child() -> None:
             " FROM eventstore_event ORDER BY position"
         )
         for row in cursor:
-            json.loads(row[5])
-            json.loads(row[6])
+            orjson.loads(row[5])
+            orjson.loads(row[6])
             events += 1
     elapsed = time.perf_counter() - started
     print(f"{events / elapsed:.0f} {common.peak_rss_mib():.1f} {events}")

@@ -35,7 +35,7 @@ from chronicle.eventstore import store
 from chronicle.eventstore.store import NewEvent, RecordedEvent, StreamAppend
 
 from . import notifications, projections
-from .signals import public_events_committed
+from .signals import WithPublication, public_events_committed, public_events_recording
 
 ORIGINS = ("admin", "api", "command", "fixture", "task")
 
@@ -374,15 +374,23 @@ def _record(
 
 def _commit_alone(change: Change, metadata: dict[str, Any]) -> list[RecordedEvent]:
     """`record_changes` of one change as a transaction of its own on PostgreSQL: its statements
-    travel together with the commit, so nothing waits for the append's answer (the read-model
+    (the append, the read models, what feeds and webhooks do with a publication) travel
+    together with the commit, so nothing waits for the append's answer (the read-model
     statements resolve the positions it gives)."""
     version = change.start.state.version if change.start else 0
     pending = store.PendingAppend([StreamAppend(change.development_id, version, _new_events(change.events), metadata)])
     projected = [projections.project(pending.events, change.start)]
-    answers = libpq.commit_together([pending.statement, *projections.save_statements(projected)])
+    starts = {change.development_id: change.start}
+    public = _public_changes(pending.events, projected, starts)
+    works = _with_publication(public) if public else []
+    statements = [pending.statement, *projections.save_statements(projected), *(work.statement for work in works)]
+    answers = libpq.commit_together(statements)
     recorded = pending.recorded(answers[0])
     _recent.keep(change.development_id, projected[0].after)
-    announce(recorded, projected, {change.development_id: change.start})
+    for work, rows in zip(works, answers[len(answers) - len(works) :], strict=True):
+        work.then(rows)
+    if public:
+        public_events_committed.send(sender=Outcome, **_public_changes(recorded, projected, starts))
     return recorded
 
 
@@ -419,7 +427,7 @@ def record_changes(
     changes: list[Change], *, metadata: dict[str, Any] | None = None, actor=None, origin=""
 ) -> list[RecordedEvent]:
     """Record the domain's events of many developments in the caller's transaction: one
-    append, one statement per read-model table, public events announced after commit.
+    append, one statement per read-model table, public events announced (`announce`).
     `metadata` is shared by all; without it each change gets its own (`actor`, `origin`)."""
     appends = [
         StreamAppend(
@@ -459,17 +467,25 @@ def announce(
     projected: list[projections.Projection],
     starts: dict[uuid.UUID, projections.Start | None],
 ) -> None:
-    """Tell feeds and webhooks about the public events among `recorded` once they commit."""
-    if any(event.type in PUBLIC_EVENT_TYPES for event in recorded):
-        transaction.on_commit(lambda: _announce_now(recorded, projected, starts))
+    """Run what feeds and webhooks do with the public events among `recorded` in the caller's
+    transaction, and tell every listener once it commits."""
+    public = _public_changes(recorded, projected, starts)
+    if public is None:
+        return
+    for work in _with_publication(public):
+        transaction.on_commit(partial(work.then, libpq.fetch(work.statement)))
+    transaction.on_commit(partial(public_events_committed.send, sender=Outcome, **public))
 
 
-def _announce_now(
+def _public_changes(
     recorded: list[RecordedEvent],
     projected: list[projections.Projection],
     starts: dict[uuid.UUID, projections.Start | None],
-) -> None:
+) -> dict[str, Any] | None:
+    """What the public-events signals say of `recorded`, or None if none of them is public."""
     public = [event for event in recorded if event.type in PUBLIC_EVENT_TYPES]
+    if not public:
+        return None
     # The revisions as written: with the positions the append gave, where the rows held pending ones.
     position_of = {(event.stream_id, event.version): event.position for event in recorded}
     revisions, before = [], {}
@@ -480,7 +496,11 @@ def _announce_now(
                 revisions.append(revision)
             start = starts[projection.record_row["id"]]
             before[projection.record_row["id"]] = start.public_data if start else None
-    public_events_committed.send(sender=Outcome, events=public, revisions=revisions, public_before=before)
+    return {"events": public, "revisions": revisions, "public_before": before}
+
+
+def _with_publication(public: dict[str, Any]) -> list[WithPublication]:
+    return [work for _, works in public_events_recording.send(sender=Outcome, **public) for work in works]
 
 
 def _conflict(history: list[RecordedEvent], expected_version: int) -> ConflictError:

@@ -7,8 +7,8 @@ class FeedsConfig(AppConfig):
     verbose_name = "Feeds"
 
     def ready(self) -> None:
-        from chronicle.developments.signals import public_events_committed
+        from chronicle.developments.signals import public_events_recording
 
-        from .tasks import queue_affected_feeds
+        from .tasks import mark_affected_feeds
 
-        public_events_committed.connect(queue_affected_feeds, dispatch_uid="feeds.queue_affected_feeds")
+        public_events_recording.connect(mark_affected_feeds, dispatch_uid="feeds.mark_affected_feeds")

@@ -1,10 +1,10 @@
 """Keep the feed files in step with the public events.
 
-After a public event commits, `tasks.queue_affected_feeds` marks each feed it touches as queued
-and sends one task per feed that was not already waiting, so a burst of publications
-coalesces into one regeneration per feed. The task claims the feed before reading, so an
-event that commits after the claim queues a fresh run. If the broker is down, publishing
-still succeeds; `publish_stale` (a beat task) finds the feeds that missed an event by
+In the transaction that records a public event, `tasks.mark_affected_feeds` marks each feed
+it touches as queued; once it commits, one task goes out per feed that was not already
+waiting, so a burst of publications coalesces into one regeneration per feed. The task claims
+the feed before reading, so an event that commits after the claim queues a fresh run. If the
+broker is down, publishing still succeeds; `publish_stale` (a beat task) finds the feeds that missed an event by
 comparing positions, and `publish_all` (a beat task too, and `manage.py publish_feeds`)
 rewrites everything.
 """

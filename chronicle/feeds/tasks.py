@@ -1,12 +1,13 @@
-"""The feeds' Celery tasks, and queueing them when public events commit."""
+"""The feeds' Celery tasks, and queueing them when public events are recorded."""
 
 import json
 import logging
+from functools import partial
 
 from celery import shared_task
 from django.db import connection
 
-from chronicle import libpq
+from chronicle.developments.signals import WithPublication
 from chronicle.libpq import Statement
 
 from . import publishing
@@ -31,34 +32,41 @@ def publish_all_feeds() -> tuple[int, int]:
     return publishing.publish_all()
 
 
-def queue_affected_feeds(sender, events, revisions, public_before, **kwargs) -> None:
-    """Receiver of `public_events_committed`: one statement marks the feeds the new revisions
-    touch (known from the signal, nothing read back). Never raises: the publication has committed."""
-    try:
-        _send(_mark_queued(sorted(affected_feeds(revisions, public_before))))
-    except Exception:
-        logger.exception("Could not queue the feeds of public events %s", [event.position for event in events])
-
-
-def _mark_queued(paths: list[str]) -> list[str]:
-    """Mark `paths` as queued in one statement; return those that were not already waiting.
-    Feeds already waiting are left out before the upsert: it would lock their rows, which
-    makes a transaction that must be flushed to disk at commit for nothing."""
+def mark_affected_feeds(sender, events, revisions, public_before, **kwargs) -> list[WithPublication]:
+    """Receiver of `public_events_recording`: one statement, in the publication's transaction,
+    marks the feeds the new revisions touch as queued (known from the signal, nothing read
+    back); once it commits, the feeds it newly marked are sent to the workers."""
+    paths = sorted(affected_feeds(revisions, public_before))
     if not paths:
         return []
+    described = [f"{event.stream_id} v{event.version}" for event in events]
+    return [WithPublication(_mark_queued(paths), partial(_send_marked, described))]
+
+
+def _mark_queued(paths: list[str]) -> Statement:
+    """Mark `paths` as queued; the statement returns those that were not already waiting.
+    Feeds already waiting are left out before the upsert: it would lock their rows, and
+    make concurrent publications wait for one another."""
     table = connection.ops.quote_name(FeedState._meta.db_table)
     if connection.vendor == "postgresql":  # one parameter: the same statement, prepared once
         wanted, values = "jsonb_array_elements_text(%s::jsonb) AS wanted(column1)", [json.dumps(paths)]
     else:
         wanted, values = f"(VALUES {', '.join(['(%s)'] * len(paths))}) AS wanted", paths
-    statement = Statement(
+    return Statement(
         f"INSERT INTO {table} (path, built_position, queued)"  # noqa: S608
         f" SELECT wanted.column1, 0, true FROM {wanted}"
         f" WHERE NOT EXISTS (SELECT 1 FROM {table} AS f WHERE f.path = wanted.column1 AND f.queued)"
         f" ON CONFLICT (path) DO UPDATE SET queued = true WHERE NOT {table}.queued RETURNING path",
         values,
     )
-    return sorted(path for (path,) in libpq.fetch(statement))
+
+
+def _send_marked(events: list[str], rows: list[tuple]) -> None:
+    """Never raises: the publication has committed."""
+    try:
+        _send(sorted(path for (path,) in rows))
+    except Exception:
+        logger.exception("Could not queue the feeds of public events %s", events)
 
 
 def _send(paths: list[str]) -> None:

@@ -1,12 +1,13 @@
 """Deliver public events to webhook endpoints (Standard Webhooks), at least once, in order.
 
-After a public event commits, `tasks.queue_deliveries` queues one delivery pass (a burst of
-publications coalesces into one). A pass (`deliver_due`, the body of the Celery task and
-of `manage.py deliver_webhooks`) finds the endpoints with events to deliver and serves
-each in its own thread: it claims the endpoint with a conditional UPDATE, sends the
-events after the endpoint's cursor one by one in position order, and moves the cursor
-after each success, so a worker killed mid-batch leaves the event it was sending to be
-sent again, with the same `webhook-id`, once the claim's lease runs out.
+Once a public event commits, `tasks.queue_deliveries` queues one delivery pass if an endpoint
+is active (read in the event's own transaction); a burst of publications coalesces into one.
+A pass (`deliver_due`, the body of the Celery task and of `manage.py deliver_webhooks`) finds
+the endpoints with events to deliver and serves each in its own thread: it claims the
+endpoint with a conditional UPDATE, sends the events after the endpoint's cursor one by one
+in position order, and moves the cursor after each success, so a worker killed mid-batch
+leaves the event it was sending to be sent again, with the same `webhook-id`, once the
+claim's lease runs out.
 
 A network error, a timeout, a 5xx or a 429 is retried with exponential backoff; the
 endpoint waits meanwhile (order matters more than speed). Any other answer outside 2xx is

@@ -2,11 +2,12 @@
 
 import logging
 import uuid
+from functools import partial
 
 from celery import shared_task
 from django.db import DatabaseError, connection
 
-from chronicle import libpq
+from chronicle.developments.signals import WithPublication
 from chronicle.libpq import Statement
 
 from . import delivery
@@ -25,22 +26,25 @@ def deliver_to_endpoint(endpoint_id: str) -> str:
     return str(delivery.deliver_to(uuid.UUID(endpoint_id)))
 
 
-def queue_deliveries(sender, events, **kwargs) -> None:
-    """Receiver of `public_events_committed`. Never raises: the publication has committed."""
-    try:
-        if _any_active_endpoint():
-            queue_pass()
-    except Exception:
-        logger.exception("Could not queue webhook deliveries for %s", [event.position for event in events])
-
-
-def _any_active_endpoint() -> bool:
+def queue_deliveries(sender, events, **kwargs) -> list[WithPublication]:
+    """Receiver of `public_events_recording`: whether an endpoint is active is read in the
+    publication's transaction; once it commits, a delivery pass is queued if one is."""
+    described = [f"{event.stream_id} v{event.version}" for event in events]
     # Plain SQL: after every publication, compiling the ORM's query cost more than running it.
-    statement = Statement(
+    active = Statement(
         f"SELECT EXISTS (SELECT 1 FROM {connection.ops.quote_name(Endpoint._meta.db_table)} WHERE status = %s)",  # noqa: S608
         [Status.ACTIVE.value],
     )
-    return bool(libpq.fetch(statement)[0][0])
+    return [WithPublication(active, partial(_queue_pass_if_active, described))]
+
+
+def _queue_pass_if_active(events: list[str], rows: list[tuple]) -> None:
+    """Never raises: the publication has committed."""
+    try:
+        if rows[0][0]:
+            queue_pass()
+    except Exception:
+        logger.exception("Could not queue webhook deliveries for %s", events)
 
 
 def queue_pass() -> None:

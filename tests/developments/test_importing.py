@@ -377,8 +377,8 @@ def test_a_second_run_appends_nothing_says_so_and_reads_the_log_by_the_batch(
 ):
     monkeypatch.setattr(importing, "BATCH_SIZE", 25)
     path = import_file(tmp_path, *(record(f"record-{n}") for n in range(100)))
-    # A few statements a batch (four batches), none a record.
-    with django_assert_max_num_queries(6 + 4 * 11):
+    # A few statements a batch (four batches; with the feeds to mark and the webhook check), none a record.
+    with django_assert_max_num_queries(6 + 4 * 13):
         call_command("load_chronicle", str(path))
     events = Event.objects.count()
     capsys.readouterr()

@@ -258,7 +258,8 @@ def _run(
     correlation_id: uuid.UUID | None = None,
     causation_id: uuid.UUID | None = None,
 ) -> Outcome:
-    development_id = uuid.UUID(str(development_id))
+    if not isinstance(development_id, uuid.UUID):
+        development_id = uuid.UUID(str(development_id))
     for _ in range(DECISIONS):
         start, recent = _start_of(development_id)
         state = start.state
@@ -390,7 +391,7 @@ def _commit_alone(change: Change, metadata: dict[str, Any]) -> list[RecordedEven
     for work, rows in zip(works, answers[len(answers) - len(works) :], strict=True):
         work.then(rows)
     if public:
-        public_events_committed.send(sender=Outcome, **_public_changes(recorded, projected, starts))
+        public_events_committed.send(sender=Outcome, **_positioned(public, recorded))
     return recorded
 
 
@@ -483,20 +484,24 @@ def _public_changes(
     starts: dict[uuid.UUID, projections.Start | None],
 ) -> dict[str, Any] | None:
     """What the public-events signals say of `recorded`, or None if none of them is public."""
-    public = [event for event in recorded if event.type in PUBLIC_EVENT_TYPES]
-    if not public:
+    if not any(event.type in PUBLIC_EVENT_TYPES for event in recorded):
         return None
-    # The revisions as written: with the positions the append gave, where the rows held pending ones.
-    position_of = {(event.stream_id, event.version): event.position for event in recorded}
     revisions, before = [], {}
     for projection in projected:
         if projection.revision_rows:
-            for revision in projection.revisions:
-                revision.position = position_of.get((revision.development_id, revision.version), revision.position)
-                revisions.append(revision)
+            revisions += projection.revisions
             start = starts[projection.record_row["id"]]
             before[projection.record_row["id"]] = start.public_data if start else None
-    return {"events": public, "revisions": revisions, "public_before": before}
+    return _positioned({"events": [], "revisions": revisions, "public_before": before}, recorded)
+
+
+def _positioned(public: dict[str, Any], recorded: list[RecordedEvent]) -> dict[str, Any]:
+    """`public` with the events and positions of `recorded`: the revisions as written, with
+    the positions the append gave where the rows held pending ones."""
+    position_of = {(event.stream_id, event.version): event.position for event in recorded}
+    for revision in public["revisions"]:
+        revision.position = position_of.get((revision.development_id, revision.version), revision.position)
+    return {**public, "events": [event for event in recorded if event.type in PUBLIC_EVENT_TYPES]}
 
 
 def _with_publication(public: dict[str, Any]) -> list[WithPublication]:

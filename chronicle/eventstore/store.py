@@ -24,8 +24,9 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -278,10 +279,12 @@ def _rows_document(appends: Sequence[StreamAppend]) -> str:
     ).decode()
 
 
-def _recorded(appends: Sequence[StreamAppend], position_of: dict, recorded_at: datetime) -> list[RecordedEvent]:
+def _recorded(
+    appends: Sequence[StreamAppend], position_of: dict, recorded_at: datetime, *, pending: bool = False
+) -> list[RecordedEvent]:
     return [
         RecordedEvent(
-            position=position_of.get(event.event_id, 0),
+            position=-(item.expected_version + offset) if pending else position_of.get(event.event_id, 0),
             event_id=event.event_id,
             stream_id=item.stream_id,
             version=item.expected_version + offset,
@@ -310,12 +313,12 @@ class PendingAppend:
     def statement(self) -> Statement:
         return Statement(_APPEND, [self.recorded_at.isoformat(), _rows_document(self.appends)])
 
-    @property
+    @cached_property
     def events(self) -> list[RecordedEvent]:
         """The events as they will be recorded, except for their positions, not known yet:
         each holds its pending position, minus its version, which a read-model statement
         later in the same transaction turns into the real one with `resolve_position`."""
-        return [replace(event, position=-event.version) for event in _recorded(self.appends, {}, self.recorded_at)]
+        return _recorded(self.appends, {}, self.recorded_at, pending=True)
 
     def recorded(self, rows: list[tuple]) -> list[RecordedEvent]:
         """The events with their positions, from the statement's answer."""

@@ -1,7 +1,7 @@
 """Statements sent straight through libpq (`psycopg.pq`), for the write path of commands.
 
-A command is two round trips: its development's state, then its writes, which the
-pipeline's sync commits. Through psycopg's cursors and pipeline each statement costs
+A command takes at most two round trips: its development's state, then its writes, which
+the pipeline's sync commits. Through psycopg's cursors and pipeline each statement costs
 some 40 µs of Python, more than the server spends on most of a command's statements. Here
 each statement is prepared once per connection and sent with libpq's own calls, and rows
 are read with psycopg's compiled loaders, so the same connection, adapters and errors

@@ -172,23 +172,31 @@ def test_a_slug_derived_from_the_title_gets_a_number_only_when_it_is_taken(curat
     assert slugs == ["beltelecom-tests-5g", "beltelecom-tests-5g-2", "beltelecom-tests-5g-3"]
 
 
+def as_another_process(command) -> None:
+    """Run `command` on a connection (and a thread) of its own, as another worker would."""
+
+    def run():
+        try:
+            command()
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+
+
 def submit_after_a_rival_revision(monkeypatch, development_id, rival) -> list[int]:
     """Make the next submission of `development_id` let `rival` revise it, from another
     connection, between loading it and appending; return the versions each decision saw."""
     decided_on = []
 
-    def revise_as_rival():
-        try:
-            commands.revise_development(development_id, content_data(summary="Theirs."), actor=rival)
-        finally:
-            connection.close()
-
     def submit_after_a_rival(state, *, actor):
         decided_on.append(state.version)
         if len(decided_on) == 1:
-            revision = threading.Thread(target=revise_as_rival)
-            revision.start()
-            revision.join()
+            as_another_process(
+                lambda: commands.revise_development(development_id, content_data(summary="Theirs."), actor=rival)
+            )
         return domain.submit(state, actor=actor)
 
     step = commands.STEP_COMMANDS[Step.SUBMIT]
@@ -234,25 +242,11 @@ def test_a_command_for_a_version_taken_after_it_loaded_is_refused_with_what_chan
     assert commands.draft_development(content_data(), actor=curator, slug="after").version == 1
 
 
-def as_another_process(command) -> None:
-    """Run `command` on a connection (and a thread) of its own, as another worker would."""
-
-    def run():
-        try:
-            command()
-        finally:
-            connection.close()
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    worker.join()
-
-
 @pytest.mark.postgres
 def test_a_command_after_another_process_changed_the_development_decides_on_the_change(
     transactional_db, curator, editor
 ):
-    """A command starts from the state the last command of its process left (no round trip);
+    """A command starts from the state the last command of its thread left (no round trip);
     when another process appended since, the log refuses that start and it decides again."""
     development_id = commands.draft_development(content_data(), actor=curator, slug="shared").development_id
     as_another_process(

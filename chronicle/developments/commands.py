@@ -11,6 +11,7 @@ the transaction commits.
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -38,6 +39,8 @@ from . import notifications, projections
 from .signals import WithPublication, public_events_committed, public_events_recording
 
 ORIGINS = ("admin", "api", "command", "fixture", "task")
+
+logger = logging.getLogger(__name__)
 
 
 class NotAllowed(DomainError):
@@ -389,7 +392,7 @@ def _commit_alone(change: Change, metadata: dict[str, Any]) -> list[RecordedEven
     recorded = pending.recorded(answers[0])
     _recent.keep(change.development_id, projected[0].after)
     for work, rows in zip(works, answers[len(answers) - len(works) :], strict=True):
-        work.then(rows)
+        _after_commit(work, rows, public)
     if public:
         public_events_committed.send(sender=Outcome, **_positioned(public, recorded))
     return recorded
@@ -474,7 +477,7 @@ def announce(
     if public is None:
         return
     for work in _with_publication(public):
-        transaction.on_commit(partial(work.then, libpq.fetch(work.statement)))
+        transaction.on_commit(partial(_after_commit, work, libpq.fetch(work.statement), public))
     transaction.on_commit(partial(public_events_committed.send, sender=Outcome, **public))
 
 
@@ -506,6 +509,15 @@ def _positioned(public: dict[str, Any], recorded: list[RecordedEvent]) -> dict[s
 
 def _with_publication(public: dict[str, Any]) -> list[WithPublication]:
     return [work for _, works in public_events_recording.send(sender=Outcome, **public) for work in works]
+
+
+def _after_commit(work: WithPublication, rows: list[tuple], public: dict[str, Any]) -> None:
+    """Never raises: the publication has committed."""
+    try:
+        work.then(rows)
+    except Exception:
+        events = [f"{event.stream_id} v{event.version}" for event in public["events"]]
+        logger.exception("%s failed after public events %s committed", work.then.__qualname__, events)
 
 
 def _conflict(history: list[RecordedEvent], expected_version: int) -> ConflictError:

@@ -10,8 +10,9 @@ from chronicle.libpq import Statement
 # (positions in `revisions` may still be pending). Each receiver returns a list of
 # `WithPublication`: its statement runs in that transaction, so it commits with the
 # publication or not at all, without a round trip of its own; `then` is called with the
-# statement's rows once the transaction has committed, and never raises. Feeds mark the feeds
-# to regenerate here, and webhooks check for an endpoint to wake.
+# statement's rows once the transaction has committed (what it raises is logged: the
+# publication stands). Feeds mark the feeds to regenerate here, and webhooks check for an
+# endpoint to wake.
 public_events_recording = Signal()
 
 

@@ -2,7 +2,6 @@
 
 import json
 import logging
-from functools import partial
 
 from celery import shared_task
 from django.db import connection
@@ -37,10 +36,7 @@ def mark_affected_feeds(sender, events, revisions, public_before, **kwargs) -> l
     marks the feeds the new revisions touch as queued (known from the signal, nothing read
     back); once it commits, the feeds it newly marked are sent to the workers."""
     paths = sorted(affected_feeds(revisions, public_before))
-    if not paths:
-        return []
-    described = [f"{event.stream_id} v{event.version}" for event in events]
-    return [WithPublication(_mark_queued(paths), partial(_send_marked, described))]
+    return [WithPublication(_mark_queued(paths), _send_marked)] if paths else []
 
 
 def _mark_queued(paths: list[str]) -> Statement:
@@ -61,12 +57,8 @@ def _mark_queued(paths: list[str]) -> Statement:
     )
 
 
-def _send_marked(events: list[str], rows: list[tuple]) -> None:
-    """Never raises: the publication has committed."""
-    try:
-        _send(sorted(path for (path,) in rows))
-    except Exception:
-        logger.exception("Could not queue the feeds of public events %s", events)
+def _send_marked(rows: list[tuple]) -> None:
+    _send(sorted(path for (path,) in rows))
 
 
 def _send(paths: list[str]) -> None:

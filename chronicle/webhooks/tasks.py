@@ -2,7 +2,6 @@
 
 import logging
 import uuid
-from functools import partial
 
 from celery import shared_task
 from django.db import DatabaseError, connection
@@ -29,22 +28,17 @@ def deliver_to_endpoint(endpoint_id: str) -> str:
 def queue_deliveries(sender, events, **kwargs) -> list[WithPublication]:
     """Receiver of `public_events_recording`: whether an endpoint is active is read in the
     publication's transaction; once it commits, a delivery pass is queued if one is."""
-    described = [f"{event.stream_id} v{event.version}" for event in events]
     # Plain SQL: after every publication, compiling the ORM's query cost more than running it.
     active = Statement(
         f"SELECT EXISTS (SELECT 1 FROM {connection.ops.quote_name(Endpoint._meta.db_table)} WHERE status = %s)",  # noqa: S608
         [Status.ACTIVE.value],
     )
-    return [WithPublication(active, partial(_queue_pass_if_active, described))]
+    return [WithPublication(active, _queue_pass_if_active)]
 
 
-def _queue_pass_if_active(events: list[str], rows: list[tuple]) -> None:
-    """Never raises: the publication has committed."""
-    try:
-        if rows[0][0]:
-            queue_pass()
-    except Exception:
-        logger.exception("Could not queue webhook deliveries for %s", events)
+def _queue_pass_if_active(rows: list[tuple]) -> None:
+    if rows[0][0]:
+        queue_pass()
 
 
 def queue_pass() -> None:
